@@ -1,0 +1,82 @@
+"""Command line of the course.
+
+    python -m course_utils train NAME      train one model and write its checkpoint + sidecar
+    python -m course_utils train --all     every model
+    python -m course_utils evaluate NAME   re-evaluate a shipped checkpoint against its sidecar
+    python -m course_utils benchmark       a table of every model (also written to BENCHMARKS.md)
+    python -m course_utils list            the models the course trains
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _train(names: list[str]) -> None:
+    from .checkpoints import save
+    from .runtime import set_threads
+    from .zoo import get_recipe, train_recipe
+
+    set_threads()
+    for name in names:
+        recipe = get_recipe(name)
+        model, metrics, seconds = train_recipe(name)
+        path = save(model, name, metrics=metrics, command=f"python -m course_utils train {name}",
+                    train_seconds=seconds, half=recipe.half)
+        print(f"{name}: {metrics} in {seconds:.1f} s -> {path}")
+
+
+def _evaluate(name: str) -> int:
+    from .checkpoints import load_pretrained, read_sidecar
+    from .zoo import get_recipe
+
+    recipe = get_recipe(name)
+    model = load_pretrained(name)
+    got = recipe.evaluate(model)
+    want = read_sidecar(name)["metrics"]
+    ok = abs(got[recipe.headline] - want[recipe.headline]) <= recipe.tolerance
+    print(f"{name}: {recipe.headline} = {got[recipe.headline]} (sidecar {want[recipe.headline]}, "
+          f"tolerance {recipe.tolerance}) -> {'OK' if ok else 'MISMATCH'}")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_utils", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_train = sub.add_parser("train", help="train models and write their checkpoints")
+    p_train.add_argument("names", nargs="*")
+    p_train.add_argument("--all", action="store_true")
+    p_eval = sub.add_parser("evaluate", help="re-evaluate a checkpoint")
+    p_eval.add_argument("name")
+    p_bench = sub.add_parser("benchmark", help="measure every model, print a table, write BENCHMARKS.md")
+    p_bench.add_argument("--quick", action="store_true", help="fewer samples; for CI")
+    p_bench.add_argument("--output", default="BENCHMARKS.md")
+    sub.add_parser("list", help="the models the course trains")
+    args = parser.parse_args(argv)
+
+    from .zoo import RECIPES
+
+    if args.cmd == "list":
+        for r in RECIPES.values():
+            print(f"{r.name:24s} {r.description}")
+        return 0
+    if args.cmd == "train":
+        names = list(RECIPES) if args.all else args.names
+        if not names:
+            parser.error(f"name a model to train (one of: {', '.join(RECIPES)}) or pass --all")
+        _train(names)
+        return 0
+    if args.cmd == "evaluate":
+        return _evaluate(args.name)
+    if args.cmd == "benchmark":
+        from .benchmark import run_benchmark
+
+        run_benchmark(quick=args.quick, output=args.output)
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Seeds, device and threads: the first code cell of every notebook calls `setup_notebook`.
+
+Re-running a notebook top to bottom from a fresh kernel must print the same numbers on the
+same machine, so every random generator the course touches is seeded here.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+__all__ = ["seed_everything", "device", "set_threads", "setup_notebook"]
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy and PyTorch (CPU and every GPU)."""
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__} ({seed!r}); pass e.g. seed_everything(0).")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def device(prefer: str | None = None) -> torch.device:
+    """The device the course trains on: CUDA, then Apple's MPS, then the CPU.
+
+    `prefer="cpu"` (or the environment variable COURSE_DEVICE=cpu) forces a device, e.g. to
+    reproduce the committed notebook outputs, which were made on a CPU.
+    """
+    prefer = prefer or os.environ.get("COURSE_DEVICE")
+    if prefer:
+        try:
+            return torch.device(prefer)
+        except RuntimeError as err:
+            raise ValueError(f"unknown device {prefer!r}: expected 'cpu', 'cuda', 'cuda:0' or 'mps'.") from err
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def set_threads(n: int | None = None) -> int:
+    """Set PyTorch's CPU threads and return the number used.
+
+    Default: the OMP_NUM_THREADS environment variable if set, else all cores up to 4. Two
+    processes that each use every core of a small machine can run many times slower than one,
+    so parallel test runs set OMP_NUM_THREADS=1 per notebook kernel.
+    """
+    if n is None:
+        env = os.environ.get("OMP_NUM_THREADS")
+        n = int(env) if env and env.isdigit() and int(env) > 0 else min(4, os.cpu_count() or 1)
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"threads must be a positive int, got {n!r}.")
+    torch.set_num_threads(n)
+    return n
+
+
+def setup_notebook(seed: int = 0, threads: int | None = None, presenting: bool = False) -> torch.device:
+    """Seed everything, set threads, choose the device and the plotting style; print a one-line summary."""
+    seed_everything(seed)
+    n = set_threads(threads)
+    dev = device()
+    from .plotting import use_course_style
+
+    use_course_style(presenting=presenting)
+    print(f"torch {torch.__version__} | device: {dev} | threads: {n} | seed: {seed}")
+    return dev
