@@ -34,7 +34,7 @@ class CheckResult:
 
     def __str__(self) -> str:
         mark = {Status.CORRECT: "✅", Status.WRONG: "❌", Status.NOT_ANSWERED: "⏳"}[self.status]
-        return f"{mark} {self.exercise}: {self.message}"
+        return f"{mark} {self.exercise} — {self.status.value}: {self.message}"
 
 
 def is_unanswered(answer) -> bool:
@@ -65,7 +65,7 @@ def _compare(got, want, rtol: float, atol: float) -> str | None:
         return None
     i = int((~close).flatten().nonzero()[0])
     g, w = got_t.flatten()[i].item(), want_t.flatten()[i].item()
-    where = f" at index {tuple(torch.unravel_index(torch.tensor(i), want_t.shape))}" if want_t.dim() else ""
+    where = f" at index {tuple(int(j) for j in torch.unravel_index(torch.tensor(i), want_t.shape))}" if want_t.dim() else ""
     return f"expected {w:.6g}{where}, got {g:.6g} (tolerance rtol={rtol:g}, atol={atol:g})."
 
 
@@ -75,7 +75,7 @@ def check_value(exercise: str, answer, expected, rtol: float = 1e-4, atol: float
         return _report(exercise, Status.NOT_ANSWERED, "replace the `...` with your answer and run the cell again.")
     problem = _compare(answer, expected, rtol, atol)
     if problem is None:
-        return _report(exercise, Status.CORRECT, "correct.")
+        return _report(exercise, Status.CORRECT, "well done.")
     return _report(exercise, Status.WRONG, problem + (f" Hint: {hint}" if hint else ""))
 
 

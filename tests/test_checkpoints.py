@@ -1,0 +1,96 @@
+import json
+import pickle
+
+import pytest
+import torch
+
+from course_utils import checkpoints
+from course_utils.checkpoints import CheckpointError
+from course_utils.models.density import BernoulliImageModel, GaussianMixture
+from course_utils.zoo import RECIPES
+
+
+def _mixture(k=3):
+    return GaussianMixture(GaussianMixture.Config(dim=2, components=k))
+
+
+def test_round_trip_rebuilds_model_and_sidecar(tmp_path):
+    model = _mixture()
+    checkpoints.save(model, "gmm", metrics={"nll": 1.5}, command="python -m course_utils train gmm",
+                     train_seconds=2.0, root=tmp_path)
+    loaded = checkpoints.load_pretrained("gmm", root=tmp_path)
+    x = torch.randn(10, 2)
+    torch.testing.assert_close(loaded.log_prob(x), model.log_prob(x))
+    meta = checkpoints.read_sidecar("gmm", root=tmp_path)
+    assert meta["command"] == "python -m course_utils train gmm" and meta["metrics"] == {"nll": 1.5}
+    assert meta["config"] == {"dim": 2, "components": 3, "init_std": 0.5}
+    assert {"torch", "torchvision", "python"} <= set(meta["versions"])
+    assert checkpoints.available_checkpoints(tmp_path) == ["gmm"]
+
+
+def test_half_precision_round_trip(tmp_path):
+    model = _mixture()
+    checkpoints.save(model, "gmm16", metrics={}, command="x", half=True, root=tmp_path)
+    loaded = checkpoints.load_pretrained("gmm16", root=tmp_path)
+    assert loaded.means.dtype == torch.float32
+    torch.testing.assert_close(loaded.means, model.means, atol=2e-3, rtol=1e-3)
+
+
+def test_config_mismatch_is_a_clear_error(tmp_path):
+    checkpoints.save(_mixture(3), "gmm", metrics={}, command="x", root=tmp_path)
+    with pytest.raises(CheckpointError, match="components: checkpoint 3, model 5"):
+        checkpoints.load_weights(_mixture(5), "gmm", root=tmp_path)
+
+
+class _Evil:
+    ran = False
+
+    def __reduce__(self):
+        return (_mark_ran, ())
+
+
+def _mark_ran():
+    _Evil.ran = True
+    return {}
+
+
+def test_refuses_a_pickle_that_would_run_code(tmp_path):
+    model = BernoulliImageModel()
+    checkpoints.save(model, "evil", metrics={}, command="x", root=tmp_path)
+    with open(tmp_path / "evil.pt", "wb") as f:
+        pickle.dump({"logits": _Evil()}, f)
+    with pytest.raises(CheckpointError, match="could run code"):
+        checkpoints.load_pretrained("evil", root=tmp_path)
+    assert not _Evil.ran
+
+
+def test_missing_checkpoint_lists_what_exists_and_how_to_make_it(tmp_path):
+    checkpoints.save(_mixture(), "gmm", metrics={}, command="x", root=tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"available: gmm.*python -m course_utils train vae"):
+        checkpoints.load_pretrained("vae", root=tmp_path)
+
+
+def test_bad_names_and_foreign_classes(tmp_path):
+    with pytest.raises(ValueError, match="plain file stem"):
+        checkpoints.read_sidecar("../etc/passwd", root=tmp_path)
+    checkpoints.save(_mixture(), "gmm", metrics={}, command="x", root=tmp_path)
+    meta = json.loads((tmp_path / "gmm.json").read_text())
+    meta["model"] = "os.system"
+    (tmp_path / "gmm.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="only course_utils models"):
+        checkpoints.load_pretrained("gmm", root=tmp_path)
+
+
+def test_load_or_train_falls_back_with_a_note(tmp_path, capsys):
+    model = checkpoints.load_or_train("absent", lambda: _mixture(), root=tmp_path)
+    assert isinstance(model, GaussianMixture)
+    assert "not found: training it now" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", sorted(checkpoints.available_checkpoints()))
+def test_every_shipped_checkpoint_reproduces_its_headline_metric(name):
+    recipe = RECIPES[name]
+    meta = checkpoints.read_sidecar(name)
+    got = recipe.evaluate(checkpoints.load_pretrained(name))
+    assert abs(got[recipe.headline] - meta["metrics"][recipe.headline]) <= recipe.tolerance
+    assert meta["command"] == f"python -m course_utils train {name}"
