@@ -52,9 +52,10 @@ def plot_history(history, ax=None, label: str = "train loss", test_label: str | 
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.2))
     epochs = np.arange(1, history.epochs + 1)
-    ax.plot(epochs, history.train_loss, "o-", label=label)
+    marker = "o" if history.epochs <= 30 else None  # markers only where they can be told apart
+    ax.plot(epochs, history.train_loss, marker=marker, label=label)
     if history.test_metric and test_label:
-        ax.plot(epochs, history.test_metric, "s--", label=test_label)
+        ax.plot(epochs, history.test_metric, marker=marker, ls="--", label=test_label)
     ax.set_xlabel("epoch")
     ax.legend()
     return ax
