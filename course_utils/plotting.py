@@ -87,3 +87,26 @@ def density_heatmap(log_prob: Callable[[torch.Tensor], torch.Tensor], xlim=(-3, 
     if title:
         ax.set_title(title)
     return ax
+
+
+def draw_autoencoder(ax=None, latent_label: str = "z", title: str = "autoencoder"):
+    """The encoder -> code -> decoder picture of notebooks 03 and 04 (drawn, no image file)."""
+    from matplotlib.patches import Polygon, Rectangle
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3))
+    ax.add_patch(Rectangle((0, 0), 0.6, 3, fc="#dde8f5", ec="k"))
+    ax.add_patch(Polygon([(1, 0), (3, 1.1), (3, 1.9), (1, 3)], fc="#cfe8ff", ec="k"))
+    ax.add_patch(Rectangle((3.3, 1.1), 0.6, 0.8, fc="#fff2cc", ec="k"))
+    ax.add_patch(Polygon([(4.2, 1.1), (6.2, 0), (6.2, 3), (4.2, 1.9)], fc="#d5f0d5", ec="k"))
+    ax.add_patch(Rectangle((6.6, 0), 0.6, 3, fc="#dde8f5", ec="k"))
+    for x, y, text in [(0.3, 1.5, "x"), (2.0, 1.5, "encoder\n$f_\\theta$"), (3.6, 1.5, latent_label),
+                       (5.2, 1.5, "decoder\n$g_\\phi$"), (6.9, 1.5, "$\\hat x$")]:
+        ax.text(x, y, text, ha="center", va="center", fontsize=13)
+    ax.text(3.6, 0.75, "code (bottleneck)", ha="center", fontsize=9)
+    ax.text(3.6, 3.3, r"$J = \sum_n \|x_n - \hat x_n\|^2$", ha="center", fontsize=13)
+    ax.set_xlim(-0.2, 7.4)
+    ax.set_ylim(-0.3, 3.7)
+    ax.set_axis_off()
+    ax.set_title(title)
+    return ax

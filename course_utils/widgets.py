@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch.distributions import Normal
 
-__all__ = ["gaussian_likelihood_view", "gaussian_likelihood_explorer"]
+__all__ = ["gaussian_likelihood_view", "gaussian_likelihood_explorer", "latent_decoder_view", "latent_explorer"]
 
 
 def gaussian_likelihood_view(data: torch.Tensor, mu: float, sigma: float, ax=None) -> float:
@@ -49,3 +49,46 @@ def gaussian_likelihood_explorer(data: torch.Tensor):
         mu=w.FloatSlider(value=round(m - s, 2), min=round(m - 3 * s, 2), max=round(m + 3 * s, 2), step=0.05),
         sigma=w.FloatSlider(value=round(s / 2, 2), min=round(s / 5, 2), max=round(3 * s, 2), step=0.05),
     )
+
+
+@torch.no_grad()
+def latent_decoder_view(model, z1: float, z2: float, codes: torch.Tensor | None = None,
+                        labels: torch.Tensor | None = None, axes=None) -> torch.Tensor:
+    """Decode the 2-D code (z1, z2); draw it on the latent scatter (if codes given) and the image.
+
+    Returns the decoded image, (1, 28, 28).
+    """
+    if getattr(model.config, "latent_dim", None) != 2:
+        raise ValueError(f"latent_decoder_view needs a model with a 2-D latent space, got latent_dim="
+                         f"{getattr(model.config, 'latent_dim', None)}. Use the 'ae_mnist_2d' checkpoint.")
+    dev = next(model.parameters()).device
+    image = model.decode(torch.tensor([[z1, z2]], dtype=torch.float32, device=dev))[0].cpu()  # (1, 28, 28)
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(8, 3.8))
+    if codes is not None:
+        c = codes.cpu()
+        axes[0].scatter(c[:, 0], c[:, 1], c=None if labels is None else labels, cmap="tab10", s=3, alpha=0.5)
+        axes[0].plot([z1], [z2], "k*", ms=18)
+        axes[0].set_title("latent space")
+    axes[1].imshow(image[0].clamp(0, 1), cmap="gray", vmin=0, vmax=1)
+    axes[1].set_title(f"decode(z = [{z1:.2f}, {z2:.2f}])")
+    axes[1].set_axis_off()
+    return image
+
+
+def latent_explorer(model, codes: torch.Tensor, labels: torch.Tensor | None = None):
+    """Two sliders over the latent plane (the range of `codes`, (N, 2)); the decoded image follows."""
+    import ipywidgets as w
+
+    lo, hi = codes.min(0).values.tolist(), codes.max(0).values.tolist()
+
+    def update(z1, z2):
+        image = latent_decoder_view(model, z1, z2, codes, labels)
+        plt.show()
+        return image
+
+    def slider(i):
+        return w.FloatSlider(value=round((lo[i] + hi[i]) / 2, 2), min=round(lo[i], 2), max=round(hi[i], 2),
+                             step=round((hi[i] - lo[i]) / 100, 3), description=f"z{i + 1}")
+
+    return w.interactive(update, z1=slider(0), z2=slider(1))

@@ -10,11 +10,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import torch
 from torch import nn
 
 from . import data
 from .metrics import bits_per_dim, evaluate_nll
+from .models.autoencoders import MLPAutoencoder, reconstruction_error
 from .models.density import BernoulliImageModel
+from .train import fit
 
 __all__ = ["Recipe", "RECIPES", "get_recipe"]
 
@@ -42,6 +45,21 @@ def _train_bernoulli(model: BernoulliImageModel) -> None:
     model.fit_closed_form(data.load_mnist("train")[0])
 
 
+@torch.no_grad()
+def _reconstruction_metrics(model: nn.Module) -> dict:
+    x_test, _ = data.load_mnist("test")
+    err = reconstruction_error(x_test, model.reconstruct(x_test), "l2").mean().item()
+    return {"test_l2_error": round(err, 3)}
+
+
+def _ae_2d() -> MLPAutoencoder:
+    return MLPAutoencoder(MLPAutoencoder.Config(latent_dim=2, hidden=(512, 256)))
+
+
+def _train_ae_2d(model: MLPAutoencoder) -> None:
+    fit(model, data.load_mnist("train")[0], epochs=100, batch_size=128, lr=1e-3, device="cpu")
+
+
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in [
@@ -54,6 +72,16 @@ RECIPES: dict[str, Recipe] = {
             headline="test_nll_nats",
             tolerance=0.01,
             family="explicit density (independent pixels)",
+        ),
+        Recipe(
+            name="ae_mnist_2d",
+            description="MLP autoencoder with a 2-D code on MNIST grey levels (L2 loss), for notebook 03's explorer",
+            build=_ae_2d,
+            train=_train_ae_2d,
+            evaluate=_reconstruction_metrics,
+            headline="test_l2_error",
+            tolerance=0.05,
+            family="autoencoder (no density)",
         ),
     ]
 }

@@ -5,7 +5,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from course_utils.widgets import gaussian_likelihood_explorer, gaussian_likelihood_view  # noqa: E402
+from course_utils.widgets import (  # noqa: E402
+    gaussian_likelihood_explorer,
+    gaussian_likelihood_view,
+    latent_decoder_view,
+    latent_explorer,
+)
 
 
 def test_gaussian_view_returns_the_log_likelihood_it_draws():
@@ -29,3 +34,22 @@ def test_explorer_responds_to_its_sliders():
     sigma.value = round(float(data.std()), 2)
     assert explorer.result > before  # moving to the MLE raises the log-likelihood
     plt.close("all")
+
+
+def test_latent_explorer_decodes_the_slider_position():
+    from course_utils.models.autoencoders import MLPAutoencoder
+
+    model = MLPAutoencoder(MLPAutoencoder.Config(latent_dim=2, hidden=(16,))).eval()
+    codes, labels = torch.randn(50, 2), torch.randint(0, 10, (50,))
+    image = latent_decoder_view(model, 0.5, -0.25, codes, labels)
+    torch.testing.assert_close(image, model.decode(torch.tensor([[0.5, -0.25]]))[0].detach())
+    explorer = latent_explorer(model, codes, labels)
+    explorer.children[0].value = explorer.children[0].min
+    first = explorer.result.clone()
+    explorer.children[1].value = explorer.children[1].max
+    assert not torch.equal(first, explorer.result)  # moving a slider changes the decoded image
+    torch.testing.assert_close(explorer.result, model.decode(
+        torch.tensor([[explorer.children[0].value, explorer.children[1].value]]))[0].detach())
+    plt.close("all")
+    with pytest.raises(ValueError, match="2-D latent"):
+        latent_decoder_view(MLPAutoencoder(MLPAutoencoder.Config(latent_dim=3, hidden=(8,))), 0.0, 0.0)

@@ -1,0 +1,204 @@
+"""Autoencoders (notebook 03_autoencoders, lecture 6.2.3).
+
+An encoder compresses x into a low-dimensional code z = f(x), a decoder recovers x_hat = g(z),
+and training minimises the reconstruction error J = sum_n ||x_n - x_hat_n||^2 (the lecture's L2
+loss; binary cross-entropy is the alternative when pixels are read as probabilities).
+
+- MLPAutoencoder: fully connected, configurable widths and latent size.
+- ConvAutoencoder: a small convolutional encoder/decoder for 28x28 images.
+- LinearAutoencoder: no non-linearity; its optimum spans the PCA subspace.
+- DenoisingAutoencoder: an MLP AE trained to map corrupted x back to the clean x.
+
+All have encode(x) -> z (N, latent_dim), decode(z) -> x_hat (N, 1, 28, 28), reconstruct(x), loss(x).
+A plain autoencoder has no density and no prior over z: it is not yet a generative model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..validation import check_finite, check_tensor
+
+__all__ = ["reconstruction_error", "MLPAutoencoder", "ConvAutoencoder", "LinearAutoencoder", "DenoisingAutoencoder"]
+
+IMAGE = (1, 28, 28)
+
+
+def reconstruction_error(x: torch.Tensor, x_hat: torch.Tensor, kind: str = "l2") -> torch.Tensor:
+    """Per-example error summed over pixels, (N,): "l2" = ||x - x_hat||^2, "bce" = binary cross-entropy.
+
+    For "bce", x_hat are logits (numerically stable); x must lie in [0, 1].
+    """
+    if x.shape != x_hat.shape:
+        raise ValueError(f"x and x_hat must have the same shape, got {tuple(x.shape)} and {tuple(x_hat.shape)}.")
+    if kind == "l2":
+        return (x - x_hat).pow(2).flatten(1).sum(1)
+    if kind == "bce":
+        return F.binary_cross_entropy_with_logits(x_hat, x, reduction="none").flatten(1).sum(1)
+    raise ValueError(f"unknown reconstruction loss {kind!r}: expected 'l2' or 'bce'.")
+
+
+class _Autoencoder(nn.Module):
+    """encode/decode come from subclasses; this adds checks, reconstruct and the loss."""
+
+    def _check(self, x: torch.Tensor) -> torch.Tensor:
+        who = type(self).__name__
+        check_finite(check_tensor(x, IMAGE, who=who), who=who)
+        if self.config.loss == "bce" and (x.min() < 0 or x.max() > 1):
+            raise ValueError(f"{who} with loss='bce' expects pixels in [0, 1], got [{x.min():.3g}, {x.max():.3g}].")
+        return x
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """z (N, latent_dim) -> x_hat (N, 1, 28, 28); pixels in [0, 1] for the sigmoid decoders."""
+        check_tensor(z, (self.config.latent_dim,), name="z", who=type(self).__name__)
+        out = self.decode_logits(z)
+        return torch.sigmoid(out) if self.config.loss == "bce" or self.sigmoid_output else out
+
+    sigmoid_output = True
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+    def corrupt(self, x: torch.Tensor) -> torch.Tensor:
+        return x  # plain autoencoder: the input is the target
+
+    def loss(self, x: torch.Tensor) -> torch.Tensor:
+        """Mean over the batch of the per-image reconstruction error J_n = ||x_n - x_hat_n||^2 (or BCE)."""
+        self._check(x)
+        z = self.encode(self.corrupt(x))
+        if self.config.loss == "bce":
+            return reconstruction_error(x, self.decode_logits(z), "bce").mean()
+        return reconstruction_error(x, self.decode(z), "l2").mean()
+
+
+class MLPAutoencoder(_Autoencoder):
+    """784 -> hidden... -> latent_dim -> ...hidden -> 784, ReLU between layers, sigmoid output."""
+
+    @dataclass(frozen=True)
+    class Config:
+        latent_dim: int = 2  # size of the code z
+        hidden: tuple = (512, 256)  # encoder widths; the decoder mirrors them
+        loss: str = "l2"  # "l2" (the lecture's J) or "bce"
+
+    def __init__(self, config: Config | None = None):
+        super().__init__()
+        self.config = config or self.Config()
+        widths = [28 * 28, *self.config.hidden]
+        enc, dec = [nn.Flatten()], []
+        for a, b in zip(widths[:-1], widths[1:]):
+            enc += [nn.Linear(a, b), nn.ReLU()]
+        enc.append(nn.Linear(widths[-1], self.config.latent_dim))
+        back = [self.config.latent_dim, *reversed(widths[1:])]
+        for a, b in zip(back[:-1], back[1:]):
+            dec += [nn.Linear(a, b), nn.ReLU()]
+        dec += [nn.Linear(back[-1], 28 * 28), nn.Unflatten(1, IMAGE)]
+        self.encoder, self.decoder = nn.Sequential(*enc), nn.Sequential(*dec)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """x (N, 1, 28, 28) -> z (N, latent_dim)."""
+        return self.encoder(self._check(x))
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)  # (N, 1, 28, 28), before the sigmoid
+
+
+class ConvAutoencoder(_Autoencoder):
+    """Two stride-2 convolutions (28 -> 14 -> 7) and a linear code; transposed convolutions back."""
+
+    @dataclass(frozen=True)
+    class Config:
+        latent_dim: int = 16  # size of the code z
+        channels: int = 32  # channels of the first conv layer (the second has twice as many)
+        loss: str = "l2"  # "l2" or "bce"
+
+    def __init__(self, config: Config | None = None):
+        super().__init__()
+        self.config = config or self.Config()
+        c = self.config.channels
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, c, 4, stride=2, padding=1), nn.ReLU(),  # (N, c, 14, 14)
+            nn.Conv2d(c, 2 * c, 4, stride=2, padding=1), nn.ReLU(),  # (N, 2c, 7, 7)
+            nn.Flatten(), nn.Linear(2 * c * 49, self.config.latent_dim),
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(self.config.latent_dim, 2 * c * 49), nn.ReLU(), nn.Unflatten(1, (2 * c, 7, 7)),
+            nn.ConvTranspose2d(2 * c, c, 4, stride=2, padding=1), nn.ReLU(),  # (N, c, 14, 14)
+            nn.ConvTranspose2d(c, 1, 4, stride=2, padding=1),  # (N, 1, 28, 28)
+        )
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(self._check(x))
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+
+class LinearAutoencoder(_Autoencoder):
+    """z = W_e (x - b), x_hat = W_d z + b: no non-linearity, so at its optimum the decoder spans
+    the top-k principal subspace and the error equals PCA's (Baldi & Hornik, 1989)."""
+
+    sigmoid_output = False
+
+    @dataclass(frozen=True)
+    class Config:
+        latent_dim: int = 8  # k, the number of principal directions it can learn
+        loss: str = "l2"  # only "l2" makes it equivalent to PCA
+
+    def __init__(self, config: Config | None = None):
+        super().__init__()
+        self.config = config or self.Config()
+        self.bias = nn.Parameter(torch.zeros(28 * 28))  # b: learns the data mean
+        self.enc = nn.Linear(28 * 28, self.config.latent_dim, bias=False)
+        self.dec = nn.Linear(self.config.latent_dim, 28 * 28, bias=False)
+
+    @torch.no_grad()
+    def center_on(self, x: torch.Tensor) -> LinearAutoencoder:
+        """Start b at the data mean, as PCA centres the data (learning the offset by SGD is slow)."""
+        self.bias.copy_(self._check(x).flatten(1).mean(0))
+        return self
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.enc(self._check(x).flatten(1) - self.bias)  # (N, k)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        return (self.dec(z) + self.bias).view(-1, *IMAGE)  # (N, 1, 28, 28)
+
+
+class DenoisingAutoencoder(MLPAutoencoder):
+    """An MLP autoencoder trained on corrupted inputs with clean targets: ||x - g(f(x_tilde))||^2.
+
+    noise="gaussian": x_tilde = x + noise_level * eps; noise="masking": each pixel set to 0 with
+    probability noise_level. Corruption is applied only in training mode.
+    """
+
+    @dataclass(frozen=True)
+    class Config(MLPAutoencoder.Config):
+        latent_dim: int = 32
+        noise: str = "gaussian"  # "gaussian" or "masking"
+        noise_level: float = 0.5  # std of the Gaussian noise, or the masking probability
+
+    def __init__(self, config: Config | None = None):
+        super().__init__(config or self.Config())
+        if self.config.noise not in ("gaussian", "masking"):
+            raise ValueError(f"unknown noise {self.config.noise!r}: expected 'gaussian' or 'masking'.")
+
+    def add_noise(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The corruption x -> x_tilde (also used in the notebook to make noisy test images)."""
+        if self.config.noise == "gaussian":
+            return x + self.config.noise_level * torch.randn(x.shape, generator=generator, device=x.device)
+        keep = torch.rand(x.shape, generator=generator, device=x.device) >= self.config.noise_level
+        return x * keep
+
+    def corrupt(self, x: torch.Tensor) -> torch.Tensor:
+        return self.add_noise(x) if self.training else x
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        who = type(self).__name__
+        return self.encoder(check_finite(check_tensor(x, IMAGE, who=who), who=who))  # noisy input may leave [0, 1]
