@@ -54,6 +54,7 @@ def _mark_ran():
     return {}
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_refuses_a_pickle_that_would_run_code(tmp_path):
     model = BernoulliImageModel()
     checkpoints.save(model, "evil", metrics={}, command="x", root=tmp_path)
