@@ -67,10 +67,10 @@ def latent_decoder_view(model, z1: float, z2: float, codes: torch.Tensor | None 
         _, axes = plt.subplots(1, 2, figsize=(8, 3.8))
     if codes is not None:
         c = codes.detach().cpu().numpy()
-        axes[0].scatter(c[:, 0], c[:, 1], c=None if labels is None else labels if labels is None else np.asarray(labels), cmap="tab10", s=3, alpha=0.5)
+        axes[0].scatter(c[:, 0], c[:, 1], c=None if labels is None else np.asarray(labels), cmap="tab10", s=3, alpha=0.5)
         axes[0].plot([z1], [z2], "k*", ms=18)
         axes[0].set_title("latent space")
-    axes[1].imshow(image[0].clamp(0, 1), cmap="gray", vmin=0, vmax=1)
+    axes[1].imshow(image[0].clamp(0, 1).numpy(), cmap="gray", vmin=0, vmax=1)
     axes[1].set_title(f"decode(z = [{z1:.2f}, {z2:.2f}])")
     axes[1].set_axis_off()
     return image
