@@ -1,0 +1,50 @@
+import pytest
+import torch
+
+from course_utils import device, seed_everything, set_threads, show
+from course_utils.__main__ import main
+from course_utils.environment import environment_report
+from course_utils.models.density import BernoulliImageModel
+
+
+def test_seed_everything_repeats_draws_and_rejects_non_ints():
+    seed_everything(3)
+    a = torch.rand(3)
+    seed_everything(3)
+    assert torch.equal(a, torch.rand(3))
+    with pytest.raises(TypeError, match="seed must be an int"):
+        seed_everything("0")
+
+
+def test_device_and_threads():
+    assert device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="unknown device"):
+        device("tpu9")
+    before = torch.get_num_threads()
+    assert set_threads(1) == 1 and torch.get_num_threads() == 1
+    set_threads(before)
+    with pytest.raises(ValueError, match="positive int"):
+        set_threads(0)
+
+
+def test_show_renders_the_real_source():
+    html = show(BernoulliImageModel.fit_closed_form)
+    assert "fit_closed_form" in html.data and "clamp" in html.data
+    assert "self" in show(BernoulliImageModel.fit_closed_form, start="check_tensor").data
+    with pytest.raises(TypeError, match="needs a class, function or method"):
+        show(42)
+
+
+def test_environment_report_lists_data_and_checkpoints():
+    report = environment_report()
+    assert "OK   mnist/train10k-images-idx3-ubyte.gz" in report
+    assert "bernoulli_mnist" in report
+
+
+def test_cli_lists_and_evaluates(capsys):
+    assert main(["list"]) == 0
+    assert "ae_mnist_2d" in capsys.readouterr().out
+    assert main(["evaluate", "bernoulli_mnist"]) == 0
+    assert "OK" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="unknown model 'nope'"):
+        main(["evaluate", "nope"])
