@@ -42,6 +42,7 @@ def _row(name: str, quick: bool) -> dict:
         "model": name, "family": recipe.family, "source": source,
         "test NLL (nats)": metrics.get("test_nll_nats", "none"),
         "bits/dim": metrics.get("test_bits_per_dim", "none"),
+        "headline metric": f"{recipe.headline} = {metrics[recipe.headline]}",
         "sample 64 (s)": round(sampling_seconds(model, 64, repeats=1 if quick else 3), 4)
         if hasattr(model, "sample") else "n/a (no sampler)",
         "parameters": sum(p.numel() for p in model.parameters()),
