@@ -7,7 +7,6 @@ hang off `test_metric` and `callbacks`. Budget in epochs or seconds (whichever e
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -146,6 +145,4 @@ def fit(
     finally:
         bar.close()
         model.eval()
-    if not math.isfinite(hist.train_loss[-1]):
-        raise TrainingDiverged(f"the mean loss of the last epoch is {hist.train_loss[-1]}.")
     return hist
