@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import hashlib
 import importlib
 import json
 import pickle
@@ -21,7 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .data import DATA_DIR
+from .data import DATA_DIR, sha256_of_file
 
 __all__ = ["CHECKPOINT_DIR", "CheckpointError", "save", "load_pretrained", "load_weights", "read_sidecar",
            "available_checkpoints", "load_or_train"]
@@ -47,10 +46,6 @@ def _paths(name: str, root) -> tuple[Path, Path]:
     return root / f"{name}.pt", root / f"{name}.json"
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def save(model: nn.Module, name: str, *, metrics: dict, command: str, train_seconds: float | None = None,
          half: bool = False, root: str | Path | None = None) -> Path:
     """Write NAME.pt (weights; float16 if `half`) and NAME.json (sidecar); return the weights' path."""
@@ -71,7 +66,7 @@ def save(model: nn.Module, name: str, *, metrics: dict, command: str, train_seco
         "command": command,
         "stored_as": "float16" if half else "float32",
         "parameters": sum(p.numel() for p in model.parameters()),
-        "weights_sha256": _sha256(pt),
+        "weights_sha256": sha256_of_file(pt),
         "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "torchvision": torchvision.__version__, "numpy": numpy.__version__},

@@ -50,7 +50,8 @@ class DataFileError(FileNotFoundError):
     """A data file is missing or does not have its expected checksum."""
 
 
-def _sha256(path: Path) -> str:
+def sha256_of_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -71,7 +72,7 @@ def _verified(rel: str, root: str) -> Path:
     expected = DATA_FILES[rel]
     if not path.is_file():
         raise DataFileError(f"data file not found: {path} (expected SHA-256 {expected}). {_restore_hint(rel)}")
-    got = _sha256(path)
+    got = sha256_of_file(path)
     if got != expected:
         raise DataFileError(
             f"data file is corrupt: {path} has SHA-256 {got}, expected {expected}. {_restore_hint(rel)}"

@@ -47,10 +47,7 @@ class _Autoencoder(nn.Module):
 
     def _check(self, x: torch.Tensor) -> torch.Tensor:
         who = type(self).__name__
-        check_finite(check_tensor(x, IMAGE, who=who), who=who)
-        if self.config.loss == "bce" and (x.min() < 0 or x.max() > 1):
-            raise ValueError(f"{who} with loss='bce' expects pixels in [0, 1], got [{x.min():.3g}, {x.max():.3g}].")
-        return x
+        return check_finite(check_tensor(x, IMAGE, who=who), who=who)
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -74,6 +71,9 @@ class _Autoencoder(nn.Module):
         self._check(x)
         z = self.encode(self.corrupt(x))
         if self.config.loss == "bce":
+            if x.min() < 0 or x.max() > 1:
+                raise ValueError(f"{type(self).__name__} with loss='bce' expects pixels in [0, 1], "
+                                 f"got [{x.min():.3g}, {x.max():.3g}].")
             return reconstruction_error(x, self.decode_logits(z), "bce").mean()
         return reconstruction_error(x, self.decode(z), "l2").mean()
 
@@ -198,7 +198,3 @@ class DenoisingAutoencoder(MLPAutoencoder):
 
     def corrupt(self, x: torch.Tensor) -> torch.Tensor:
         return self.add_noise(x) if self.training else x
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        who = type(self).__name__
-        return self.encoder(check_finite(check_tensor(x, IMAGE, who=who), who=who))  # noisy input may leave [0, 1]
