@@ -66,7 +66,7 @@ def _restore_hint(rel: str) -> str:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _verified(rel: str, root: str) -> Path:
     path = Path(root) / rel
     expected = DATA_FILES[rel]

@@ -27,10 +27,11 @@ def nats_from_bits_per_dim(bpd, dims: int = MNIST_DIMS):
 
 
 @torch.no_grad()
-def evaluate_nll(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -> float:
-    """Mean negative log-likelihood in nats per example: -mean(model.log_prob(x)).
+def evaluate_nll(model: nn.Module, x: torch.Tensor, batch_size: int = 500, **log_prob_kwargs) -> float:
+    """Mean negative log-likelihood in nats per example: -mean(model.log_prob(x, **log_prob_kwargs)).
 
-    x: (N, ...) on any device; batches are moved to the model's device.
+    x: (N, ...) on any device; batches are moved to the model's device. For a VAE,
+    `k=1000` asks for the IWAE estimate with 1000 importance samples.
     """
     if not hasattr(model, "log_prob"):
         raise TypeError(f"{type(model).__name__} has no log_prob(x): it is not a density model.")
@@ -39,6 +40,6 @@ def evaluate_nll(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -> fl
     dev = next((p.device for p in model.parameters()), torch.device("cpu"))
     total = 0.0
     for i in range(0, len(x), batch_size):
-        total += model.log_prob(x[i : i + batch_size].to(dev)).sum().item()
+        total += model.log_prob(x[i : i + batch_size].to(dev), **log_prob_kwargs).sum().item()
     model.train(was_training)
     return -total / len(x)

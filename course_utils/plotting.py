@@ -110,3 +110,32 @@ def draw_autoencoder(ax=None, latent_label: str = "z", title: str = "autoencoder
     ax.set_axis_off()
     ax.set_title(title)
     return ax
+
+
+def draw_made_connectivity(masks: list, ax=None, title: str = "MADE connectivity"):
+    """Draw a small MADE as a graph: one column of units per layer, an edge where the mask is 1.
+
+    masks: the per-layer 0/1 masks [(H1, D), ..., (D, HL)] (e.g. `made_masks(order, hidden)`).
+    """
+    sizes = [masks[0].shape[1]] + [m.shape[0] for m in masks]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(2.2 * len(sizes), 0.5 * max(sizes) + 1))
+    ys = [np.linspace(0, 1, n) if n > 1 else np.array([0.5]) for n in sizes]
+    for layer, mask in enumerate(masks):
+        out_idx, in_idx = np.nonzero(np.asarray(mask))
+        for o, i in zip(out_idx, in_idx):
+            ax.plot([layer, layer + 1], [ys[layer][i], ys[layer + 1][o]], color="0.55", lw=0.8, zorder=1)
+    for layer, y in enumerate(ys):
+        color = "#4c72b0" if layer in (0, len(ys) - 1) else "#dd8452"
+        ax.scatter(np.full(len(y), layer), y, s=160, c=color, zorder=2, edgecolors="k")
+        if layer in (0, len(ys) - 1):
+            for k, yy in enumerate(y):
+                name = f"x{k + 1}" if layer == 0 else f"p(x{k + 1}|..)"
+                ax.annotate(name, (layer, yy), xytext=(-32 if layer == 0 else 12, -4), textcoords="offset points", fontsize=9)
+    ax.set_xticks(range(len(sizes)), ["input"] + [f"hidden {k}" for k in range(1, len(sizes) - 1)] + ["output"])
+    ax.set_yticks([])
+    ax.set_xlim(-0.6, len(sizes) - 0.3)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(title)
+    return ax

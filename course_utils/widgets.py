@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from torch.distributions import Normal
 
-__all__ = ["gaussian_likelihood_view", "gaussian_likelihood_explorer", "latent_decoder_view", "latent_explorer"]
+__all__ = ["gaussian_likelihood_view", "gaussian_likelihood_explorer", "latent_decoder_view", "latent_explorer",
+           "sampling_view", "sampling_stepper"]
 
 
 def gaussian_likelihood_view(data: torch.Tensor, mu: float, sigma: float, ax=None) -> float:
@@ -92,3 +93,35 @@ def latent_explorer(model, codes: torch.Tensor, labels: torch.Tensor | None = No
                              step=round((hi[i] - lo[i]) / 100, 3), description=f"z{i + 1}")
 
     return w.interactive(update, z1=slider(0), z2=slider(1))
+
+
+def sampling_view(shots: torch.Tensor, step: int, every: int, ax=None) -> int:
+    """Draw snapshot `step` of an autoregressive sampler's snapshots (T, n, 1, H, W) (from
+    `model.sample_progress(n, every)`): grey = not drawn yet. Returns the number of pixels drawn."""
+    if shots.dim() != 5:
+        raise ValueError(f"shots must have shape (T, n, 1, H, W) as returned by sample_progress, got {tuple(shots.shape)}.")
+    if not 0 <= step < len(shots):
+        raise ValueError(f"step must be in 0..{len(shots) - 1} (there are {len(shots)} snapshots), got {step}.")
+    from .plotting import image_grid
+
+    pixels = shots.shape[-1] * shots.shape[-2]
+    drawn = min((step + 1) * every, pixels)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(2 * shots.shape[1], 2.4))
+    image_grid(shots[step], nrow=shots.shape[1], ax=ax, title=f"{drawn} of {pixels} pixels drawn")
+    return drawn
+
+
+def sampling_stepper(shots: torch.Tensor, every: int):
+    """A slider (and play button) over the snapshots of pixel-by-pixel sampling."""
+    import ipywidgets as w
+
+    def update(step):
+        drawn = sampling_view(shots, step, every)
+        plt.show()
+        return drawn
+
+    slider = w.IntSlider(value=len(shots) // 2, min=0, max=len(shots) - 1, description="snapshot")
+    play = w.Play(value=slider.value, min=0, max=len(shots) - 1, interval=150)
+    w.jslink((play, "value"), (slider, "value"))
+    return w.VBox([play, w.interactive(update, step=slider)])

@@ -53,3 +53,24 @@ def test_latent_explorer_decodes_the_slider_position():
     plt.close("all")
     with pytest.raises(ValueError, match="2-D latent"):
         latent_decoder_view(MLPAutoencoder(MLPAutoencoder.Config(latent_dim=3, hidden=(8,))), 0.0, 0.0)
+
+
+def test_sampling_view_and_stepper_follow_the_snapshots():
+    from course_utils.models.autoregressive import NADE
+    from course_utils.widgets import sampling_stepper, sampling_view
+
+    shots = NADE(NADE.Config(hidden=8)).sample_progress(2, every=28)
+    assert shots.shape == (28, 2, 1, 28, 28)
+    assert sampling_view(shots, 0, every=28) == 28
+    assert sampling_view(shots, 27, every=28) == 784
+    assert plt.gca().get_title() == "784 of 784 pixels drawn"
+    with pytest.raises(ValueError, match=r"step must be in 0..27"):
+        sampling_view(shots, 28, every=28)
+    stepper = sampling_stepper(shots, every=28)
+    play, interactive = stepper.children
+    interactive.update()
+    slider = interactive.children[0]
+    slider.value = 3
+    assert interactive.result == 4 * 28
+    assert play.max == slider.max == 27
+    plt.close("all")
