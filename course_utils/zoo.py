@@ -115,7 +115,7 @@ def _vae_metrics(model: VAE) -> dict:
 def _vae(name: str, latent_dim: int, epochs: int, what: str) -> Recipe:
     return Recipe(
         name=name,
-        description=f"{what} on binarized MNIST ({epochs} epochs, Adam lr 1e-3, cosine decay)",
+        description=f"{what} on binarized MNIST ({epochs} epochs, AdamW lr 0.001, cosine decay)",
         build=lambda: VAE(VAE.Config(latent_dim=latent_dim, hidden=(512,))),
         train=lambda model: fit_binarized_mnist(model, epochs, 1e-3),
         evaluate=_vae_metrics,

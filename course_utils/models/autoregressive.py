@@ -111,6 +111,7 @@ class _AutoregressiveImageModel(nn.Module):
         """
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"every must be a positive int (pixels between snapshots), got {every!r}.")
+        was_training = self.training
         self.eval()
         order = self.order.tolist()
         shots = []
@@ -123,7 +124,10 @@ class _AutoregressiveImageModel(nn.Module):
                 shot[:, ~drawn] = 0.5
                 shots.append(shot.view_as(x.cpu()))
 
-        self._sample(_check_n(n), on_pixel)
+        try:
+            self._sample(_check_n(n), on_pixel)
+        finally:
+            self.train(was_training)
         return torch.stack(shots)
 
 
