@@ -125,3 +125,87 @@ def sampling_stepper(shots: torch.Tensor, every: int):
     play = w.Play(value=slider.value, min=0, max=len(shots) - 1, interval=150)
     w.jslink((play, "value"), (slider, "value"))
     return w.VBox([play, w.interactive(update, step=slider)])
+
+
+# ---------------------------------------------------------------- GANs (notebook 05)
+
+@torch.no_grad()
+def gan_snapshot(gan, n: int = 1000, lim: float = 3.0, resolution: int = 60, seed: int = 0) -> dict:
+    """What a 2-D GAN looks like now: n samples (n, 2) and D(x) = sigmoid(logit) on a grid (resolution, resolution)."""
+    if tuple(gan.config.data_shape) != (2,) or gan.config.pack != 1 or gan.config.num_classes:
+        raise ValueError("gan_snapshot draws unconditional 2-D GANs with pack=1, got config " f"{gan.config}.")
+    axis = torch.linspace(-lim, lim, resolution)
+    xx, yy = torch.meshgrid(axis, axis, indexing="xy")
+    points = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
+    d = torch.sigmoid(gan.discriminate(points)).reshape(resolution, resolution)
+    g = torch.Generator(device=gan.device).manual_seed(seed)
+    return {"samples": gan.sample(n, generator=g).cpu(), "d": d.cpu(), "lim": lim}
+
+
+def gan_training_view(snapshots: list, step: int, real: torch.Tensor | None = None, ax=None, every: int = 1) -> None:
+    """Snapshot `step`: D's decision surface (colour: D(x), the probability 'real'), real points and G's samples."""
+    if not 0 <= step < len(snapshots):
+        raise ValueError(f"step must be in 0..{len(snapshots) - 1} (there are {len(snapshots)} snapshots), got {step}.")
+    snap = snapshots[step]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 5))
+    lim = snap["lim"]
+    im = ax.imshow(snap["d"].numpy(), origin="lower", extent=(-lim, lim, -lim, lim), cmap="coolwarm_r", vmin=0, vmax=1)
+    if real is not None:
+        ax.scatter(real[:, 0], real[:, 1], s=4, c="k", alpha=0.3, label="data")
+    s = snap["samples"]
+    ax.scatter(s[:, 0], s[:, 1], s=4, c="gold", edgecolors="none", label="G(z)")
+    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), title=f"after {step * every} generator steps")
+    ax.legend(loc="upper right", fontsize=9, markerscale=3)
+    if ax.figure is not None and len(ax.figure.axes) == 1:
+        ax.figure.colorbar(im, ax=ax, label="D(x)")
+
+
+def gan_training_stepper(snapshots: list, real: torch.Tensor | None = None, every: int = 1):
+    """A slider (and play button) over GAN training snapshots from `gan_snapshot`."""
+    import ipywidgets as w
+
+    def update(step):
+        gan_training_view(snapshots, step, real, every=every)
+        plt.show()
+
+    slider = w.IntSlider(value=len(snapshots) - 1, min=0, max=len(snapshots) - 1, description="snapshot")
+    play = w.Play(value=slider.value, min=0, max=len(snapshots) - 1, interval=200)
+    w.jslink((play, "value"), (slider, "value"))
+    return w.VBox([play, w.interactive(update, step=slider)])
+
+
+@torch.no_grad()
+def gan_latent_view(gan, z: torch.Tensor, label: int | None = None, ax=None) -> torch.Tensor:
+    """G(z) for one latent vector z (latent_dim,) (and a class label for a conditional GAN): (1, 28, 28)."""
+    labels = None if not gan.config.num_classes else torch.tensor([0 if label is None else label])
+    image = gan.generate(z.reshape(1, -1), labels)[0].cpu()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3, 3))
+    ax.imshow(image[0].numpy(), cmap="gray", vmin=0, vmax=1)
+    ax.set_axis_off()
+    ax.set_title("G(z)" if label is None else f"G(z, y={label})")
+    return image
+
+
+def gan_explorer(gan, sliders: int = 4, seed: int = 0):
+    """Sliders over the first `sliders` coordinates of z (the others fixed by `seed`); a label for conditional GANs."""
+    import ipywidgets as w
+
+    base = torch.randn(gan.config.latent_dim, generator=torch.Generator().manual_seed(seed))
+    sliders = min(sliders, gan.config.latent_dim)
+
+    def update(**coords):
+        label = coords.pop("label", None)
+        z = base.clone()
+        for i in range(sliders):
+            z[i] = coords[f"z{i + 1}"]
+        image = gan_latent_view(gan, z, label)
+        plt.show()
+        return image
+
+    controls = {f"z{i + 1}": w.FloatSlider(value=round(float(base[i]), 2), min=-3, max=3, step=0.05,
+                                           description=f"z{i + 1}") for i in range(sliders)}
+    if gan.config.num_classes:
+        controls["label"] = w.IntSlider(value=0, min=0, max=gan.config.num_classes - 1, description="label")
+    return w.interactive(update, **controls)

@@ -14,12 +14,14 @@ import torch
 from torch import nn
 
 from . import data
-from .metrics import bits_per_dim, evaluate_nll
+from .metrics import bits_per_dim, course_fid, evaluate_nll, mode_coverage
 from .models.autoencoders import MLPAutoencoder, reconstruction_error
 from .models.autoregressive import FVSBN, MADE, NADE, PixelCNN, PixelRNN
 from .models.density import BernoulliImageModel
+from .models.features import MNISTClassifier, random_shift
+from .models.gans import GAN
 from .models.vae import VAE
-from .train import fit
+from .train import fit, fit_gan
 
 __all__ = ["Recipe", "RECIPES", "get_recipe"]
 
@@ -127,6 +129,117 @@ def _vae(name: str, latent_dim: int, epochs: int, what: str) -> Recipe:
     )
 
 
+# ---------------------------------------------------------------- the feature network and the GANs
+
+FID_SAMPLES = 2000  # images per set for the course FID (the size of the test split)
+
+
+def _train_classifier(model: MNISTClassifier, epochs: int = 20) -> None:
+    x, y = data.load_mnist("train")
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    fit(model, x, labels=y, epochs=epochs, batch_size=64, optimizer=opt, transform=random_shift,
+        callbacks=[lambda m, h: schedule.step()], device="cpu")
+
+
+@torch.no_grad()
+def _classifier_accuracy(model: MNISTClassifier) -> float:
+    x, y = data.load_mnist("test")
+    return round((model.predict(x) == y).double().mean().item(), 4)
+
+
+def real_fid_floor(feature_net: nn.Module | None = None) -> float:
+    """Course FID between the 2,000 test images and the first 2,000 training images: what a perfect model scores."""
+    return course_fid(data.load_mnist("test")[0], data.load_mnist("train")[0][:FID_SAMPLES], feature_net)
+
+
+def _classifier_metrics(model: MNISTClassifier) -> dict:
+    return {"test_accuracy": _classifier_accuracy(model), "fid_test_vs_train": round(real_fid_floor(model), 3)}
+
+
+def seeded_samples(model: nn.Module, n: int = FID_SAMPLES, seed: int = 0, **kwargs) -> torch.Tensor:
+    """n samples drawn with a fixed seed (repeatable metrics), on the CPU."""
+    import inspect
+
+    if "generator" in inspect.signature(model.sample).parameters:
+        g = torch.Generator(device=next(model.parameters()).device).manual_seed(seed)
+        return model.sample(n, generator=g, **kwargs).cpu()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return model.sample(n, **kwargs).cpu()
+
+
+def _fid_of(model: nn.Module) -> float:
+    return round(course_fid(seeded_samples(model), data.load_mnist("test")[0]), 3)
+
+
+def _image_gan_metrics(model: GAN) -> dict:
+    out = {"course_fid": _fid_of(model)}
+    if model.config.num_classes:
+        labels = torch.arange(FID_SAMPLES) % model.config.num_classes
+        from .models.features import load_feature_network
+
+        predicted = load_feature_network().predict(seeded_samples(model, labels=labels))
+        out["label_accuracy"] = round((predicted == labels).double().mean().item(), 4)
+    return out
+
+
+def _image_gan(name: str, config: GAN.Config, epochs: int, what: str, lr: float = 2e-4, batch_size: int = 64) -> Recipe:
+    def train(model: GAN) -> None:
+        x, y = data.load_mnist("train")
+        fit_gan(model, x, labels=y if config.num_classes else None, epochs=epochs, batch_size=batch_size, lr=lr,
+                device="cpu")
+
+    headline = "label_accuracy" if config.num_classes else "course_fid"
+    return Recipe(
+        name=name,
+        description=f"{what} on MNIST grey levels ({epochs} epochs, Adam lr {lr:g}, betas (0.5, 0.999))",
+        build=lambda: GAN(config),
+        train=train,
+        evaluate=_image_gan_metrics,
+        headline=headline,
+        tolerance=0.01 if config.num_classes else 0.5,  # FID: 1 vs 2 threads moves it by ~0.1
+        family="implicit density (GAN)",
+        half=True,
+    )
+
+
+TOYS = {"ring8": (data.ring_of_gaussians, 0.02), "grid25": (data.grid_of_gaussians, 0.05)}
+
+
+def toy_coverage(model: GAN, toy: str, n: int = 2500, seed: int = 0):
+    """Mode coverage of n seeded samples on toy 'ring8' or 'grid25' (the VEEGAN/PacGAN protocol)."""
+    make, std = TOYS[toy]
+    modes = make().component_distribution.base_dist.loc
+    return mode_coverage(seeded_samples(model, n, seed), modes, std)
+
+
+def _toy_gan(name: str, toy: str, hidden: int, minibatch_std: bool, steps: int = 6000) -> Recipe:
+    config = GAN.Config(latent_dim=2, hidden=(hidden,) * 3, minibatch_std=minibatch_std)
+
+    def train(model: GAN) -> None:
+        x = TOYS[toy][0]().sample((100_000,))
+        fit_gan(model, x, steps=steps, batch_size=256, lr=1e-3, decay=True, device="cpu")
+
+    def evaluate(model: GAN) -> dict:
+        cov = toy_coverage(model, toy)
+        return {"modes_captured": cov.modes_captured, "modes_total": cov.modes_total,
+                "high_quality_fraction": round(cov.high_quality_fraction, 4)}
+
+    kind = "GAN + minibatch-std discriminator (the remedy)" if minibatch_std else "plain GAN (non-saturating loss)"
+    return Recipe(
+        name=name,
+        description=f"{kind} on the {toy} toy, MLPs of 3x{hidden} ({steps} steps, batch 256, Adam lr 0.001 cosine decay)",
+        build=lambda: GAN(config),
+        train=train,
+        evaluate=evaluate,
+        headline="high_quality_fraction",
+        tolerance=0.005,
+        family="implicit density (GAN)",
+        half=True,
+    )
+
+
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in [
@@ -149,20 +262,43 @@ RECIPES: dict[str, Recipe] = {
             headline="test_l2_error",
             tolerance=0.05,
             family="autoencoder (no density)",
+            half=True,
         ),
         _autoregressive("fvsbn_mnist", FVSBN, epochs=60, lr=1e-2, what="FVSBN (one logistic regression per pixel)",
                         half=True),
         _autoregressive("nade_mnist", lambda: NADE(NADE.Config(hidden=200)), epochs=12, lr=1e-2,
-                        what="NADE (200 hidden units)"),
+                        what="NADE (200 hidden units)", half=True),
         _autoregressive("made_mnist", lambda: MADE(MADE.Config(hidden=(1000,), direct=True)), epochs=40, lr=3e-3,
                         weight_decay=0.1, what="MADE (one hidden layer of 1000 units + a direct path)", half=True),
         _autoregressive("pixelcnn_mnist", lambda: PixelCNN(PixelCNN.Config(channels=32, layers=10)),
                         epochs=18, lr=3e-3, batch_size=64,
                         what="PixelCNN (32 channels, 10 residual layers)"),
         _autoregressive("pixelrnn_mnist", PixelRNN, epochs=30, lr=5e-3, batch_size=64,
-                        what="PixelRNN (an LSTM over rows + a masked layer along the row)"),
+                        what="PixelRNN (an LSTM over rows + a masked layer along the row)", half=True),
         _vae("vae_mnist", 32, epochs=200, what="MLP VAE (one hidden layer of 512) with a 32-D latent"),
         _vae("vae_mnist_2d", 2, epochs=100, what="MLP VAE (one hidden layer of 512) with a 2-D latent, for pictures and the explorer"),
+        Recipe(
+            name="mnist_features",
+            description="MNIST classifier (2 conv blocks, 128 features; 20 epochs, shifts of <= 2 px) whose features give the course FID",
+            build=MNISTClassifier,
+            train=_train_classifier,
+            evaluate=_classifier_metrics,
+            evaluate_headline=_classifier_accuracy,
+            headline="test_accuracy",
+            tolerance=0.0005,
+            family="feature network (for the course FID)",
+            half=True,
+        ),
+        _toy_gan("gan_ring8", "ring8", 128, minibatch_std=False),
+        _toy_gan("gan_ring8_mbstd", "ring8", 128, minibatch_std=True),
+        _toy_gan("gan_grid25", "grid25", 256, minibatch_std=False),
+        _toy_gan("gan_grid25_mbstd", "grid25", 256, minibatch_std=True),
+        _image_gan("gan_mnist_mlp", GAN.Config(data_shape=(1, 28, 28), latent_dim=64, hidden=(256, 512)), epochs=100,
+                   what="MLP GAN (G 64-256-512-784, D 784-512-256-1; non-saturating loss)"),
+        _image_gan("dcgan_mnist", GAN.Config(data_shape=(1, 28, 28), latent_dim=64, arch="dcgan", width=32), epochs=100,
+                   lr=4e-4, what="DCGAN (G: linear to 64x7x7, two transposed convs; D: two strided convs)"),
+        _image_gan("cgan_mnist", GAN.Config(data_shape=(1, 28, 28), latent_dim=64, arch="dcgan", width=32, num_classes=10),
+                   epochs=60, lr=4e-4, what="class-conditional DCGAN (one-hot label into G, projection D)"),
     ]
 }
 
@@ -185,6 +321,7 @@ def train_recipe(name: str) -> tuple[nn.Module, dict, float]:
     seconds = time.perf_counter() - start
     if recipe.half:  # evaluate the weights as they will be stored, so the sidecar matches a reload
         with torch.no_grad():
-            for p in model.parameters():
-                p.copy_(p.half().float())
+            for t in model.state_dict().values():  # parameters and buffers (batch-norm statistics)
+                if t.is_floating_point():
+                    t.copy_(t.half().float())
     return model, recipe.evaluate(model), seconds

@@ -74,3 +74,42 @@ def test_sampling_view_and_stepper_follow_the_snapshots():
     assert interactive.result == 4 * 28
     assert play.max == slider.max == 27
     plt.close("all")
+
+
+def test_gan_snapshot_and_stepper():
+    from course_utils.models.gans import GAN
+    from course_utils.widgets import gan_snapshot, gan_training_stepper, gan_training_view
+
+    gan = GAN(GAN.Config(hidden=(8,)))
+    snaps = [gan_snapshot(gan, n=50, resolution=10) for _ in range(3)]
+    assert snaps[0]["samples"].shape == (50, 2) and snaps[0]["d"].shape == (10, 10)
+    assert 0 <= snaps[0]["d"].min() and snaps[0]["d"].max() <= 1
+    torch.testing.assert_close(snaps[0]["samples"], snaps[1]["samples"])  # seeded
+    gan_training_view(snaps, 2, torch.randn(20, 2), every=100)
+    assert plt.gca().get_title() == "after 200 generator steps"
+    stepper = gan_training_stepper(snaps, every=100)
+    stepper.children[1].children[0].value = 1
+    assert "after 100 generator steps" in [a.get_title() for a in plt.gcf().axes]
+    with pytest.raises(ValueError, match="step must be in 0..2"):
+        gan_training_view(snaps, 3)
+    with pytest.raises(ValueError, match="2-D GANs"):
+        gan_snapshot(GAN(GAN.Config(data_shape=(1, 28, 28), hidden=(8,))))
+    plt.close("all")
+
+
+def test_gan_explorer_follows_its_sliders():
+    from course_utils.models.gans import GAN
+    from course_utils.widgets import gan_explorer
+
+    gan = GAN(GAN.Config(data_shape=(1, 28, 28), latent_dim=6, hidden=(16,), num_classes=3))
+    explorer = gan_explorer(gan, sliders=2)
+    explorer.update()
+    first = explorer.result.clone()
+    explorer.children[0].value = 2.5  # z1
+    moved = explorer.result.clone()
+    assert moved.shape == (1, 28, 28) and not torch.equal(first, moved)
+    explorer.children[2].value = 1  # the label
+    assert not torch.equal(moved, explorer.result)
+    plain = gan_explorer(GAN(GAN.Config(data_shape=(1, 28, 28), latent_dim=6, hidden=(16,))), sliders=3)
+    assert [c.description for c in plain.children[:3]] == ["z1", "z2", "z3"]
+    plt.close("all")
