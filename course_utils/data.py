@@ -25,7 +25,7 @@ from torch.distributions import Categorical, Independent, MixtureSameFamily, Nor
 
 __all__ = [
     "DATA_DIR", "DATA_FILES", "DataFileError", "verify_data_files", "load_mnist", "load_fashion_mnist",
-    "binarized_mnist_test", "dynamic_binarize", "make_loader", "two_moons", "ring_of_gaussians",
+    "binarized_mnist_test", "binarized_fashion_mnist_test", "dynamic_binarize", "make_loader", "two_moons", "ring_of_gaussians",
     "grid_of_gaussians", "MNIST_TRAIN", "MNIST_TEST", "BINARIZATION_SEED",
 ]
 
@@ -150,6 +150,13 @@ def binarized_mnist_test(root: str | Path | None = None) -> tuple[torch.Tensor, 
     reports its NLL on exactly these bits.
     """
     x, y = load_mnist("test", root)
+    u = np.random.default_rng(BINARIZATION_SEED).random(x.shape, dtype=np.float32)
+    return torch.from_numpy(u < x.numpy()).float(), y
+
+
+def binarized_fashion_mnist_test(root: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fashion-MNIST's official test set (10,000) binarized once, like `binarized_mnist_test`: (10000, 1, 28, 28) in {0, 1}."""
+    x, y = load_fashion_mnist("test", root)
     u = np.random.default_rng(BINARIZATION_SEED).random(x.shape, dtype=np.float32)
     return torch.from_numpy(u < x.numpy()).float(), y
 

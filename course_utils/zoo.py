@@ -38,6 +38,7 @@ class Recipe:
     family: str = ""  # taxonomy leaf: autoregressive, change of variables, VAE, GAN, ...
     half: bool = False  # store weights in float16
     evaluate_headline: Callable[[nn.Module], float] | None = None  # cheaper than evaluate()[headline], same value
+    dataset: str = "mnist"  # "mnist" (the course's 8,000/2,000 split) or "fashion" (official 60,000/10,000)
 
     def headline_value(self, model: nn.Module) -> float:
         """The headline metric of `model`, as the sidecar records it."""
@@ -64,22 +65,28 @@ def _reconstruction_metrics(model: nn.Module) -> dict:
 
 
 def _ae_2d() -> MLPAutoencoder:
-    return MLPAutoencoder(MLPAutoencoder.Config(latent_dim=2, hidden=(512, 256)))
+    return MLPAutoencoder(MLPAutoencoder.Config(latent_dim=2, hidden=(256, 128)))
 
 
 def _train_ae_2d(model: MLPAutoencoder) -> None:
     fit(model, data.load_mnist("train")[0], epochs=100, batch_size=128, lr=1e-3, device="cpu")
 
 
-def fit_binarized_mnist(model: nn.Module, epochs: int, lr: float, batch_size: int = 100, weight_decay: float = 0.0):
-    """AdamW on the 8,000 training images, freshly binarized each batch, with a cosine learning-rate decay.
+def fit_binarized(model: nn.Module, x: torch.Tensor, epochs: int, lr: float, batch_size: int = 100,
+                  weight_decay: float = 0.0):
+    """AdamW on grey-level images x (N, 1, 28, 28), freshly binarized each batch, with a cosine learning-rate decay.
 
     Returns fit's History.
     """
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-    return fit(model, data.load_mnist("train")[0], epochs=epochs, batch_size=batch_size, optimizer=opt,
+    return fit(model, x, epochs=epochs, batch_size=batch_size, optimizer=opt,
         transform=data.dynamic_binarize, callbacks=[lambda m, h: schedule.step()], device="cpu")
+
+
+def fit_binarized_mnist(model: nn.Module, epochs: int, lr: float, batch_size: int = 100, weight_decay: float = 0.0):
+    """`fit_binarized` on the course's 8,000 MNIST training images."""
+    return fit_binarized(model, data.load_mnist("train")[0], epochs, lr, batch_size, weight_decay)
 
 
 def _autoregressive(name: str, build: Callable[[], nn.Module], epochs: int, lr: float, what: str,
@@ -148,9 +155,20 @@ def _classifier_accuracy(model: MNISTClassifier) -> float:
     return round((model.predict(x) == y).double().mean().item(), 4)
 
 
-def real_fid_floor(feature_net: nn.Module | None = None) -> float:
-    """Course FID between the 2,000 test images and the first 2,000 training images: what a perfect model scores."""
-    return course_fid(data.load_mnist("test")[0], data.load_mnist("train")[0][:FID_SAMPLES], feature_net)
+LOADERS = {"mnist": data.load_mnist, "fashion": data.load_fashion_mnist}
+
+
+def fid_reference(dataset: str = "mnist") -> torch.Tensor:
+    """The real images generated samples are compared with: the first 2,000 test images of `dataset`."""
+    return LOADERS[dataset]("test")[0][:FID_SAMPLES]
+
+
+def real_fid_floor(feature_net: nn.Module | None = None, dataset: str = "mnist") -> float:
+    """Course FID between 2,000 test images and the first 2,000 training images: what a perfect model scores."""
+    from .models.features import load_feature_network
+
+    net = feature_net or load_feature_network(dataset)
+    return course_fid(fid_reference(dataset), LOADERS[dataset]("train")[0][:FID_SAMPLES], net)
 
 
 def _classifier_metrics(model: MNISTClassifier) -> dict:
@@ -169,12 +187,16 @@ def seeded_samples(model: nn.Module, n: int = FID_SAMPLES, seed: int = 0, **kwar
         return model.sample(n, **kwargs).cpu()
 
 
-def _fid_of(model: nn.Module) -> float:
-    return round(course_fid(seeded_samples(model), data.load_mnist("test")[0]), 3)
+def fid_of(model: nn.Module, dataset: str = "mnist", n: int = FID_SAMPLES) -> float:
+    """Course FID of n seeded samples of `model` against the first n test images of `dataset`."""
+    from .models.features import load_feature_network
+
+    reference = LOADERS[dataset]("test")[0][:n]
+    return round(course_fid(seeded_samples(model, n), reference, load_feature_network(dataset)), 3)
 
 
 def _image_gan_metrics(model: GAN) -> dict:
-    out = {"course_fid": _fid_of(model)}
+    out = {"course_fid": fid_of(model)}
     if model.config.num_classes:
         labels = torch.arange(FID_SAMPLES) % model.config.num_classes
         from .models.features import load_feature_network
@@ -301,6 +323,79 @@ RECIPES: dict[str, Recipe] = {
                    epochs=60, lr=4e-4, what="class-conditional DCGAN (one-hot label into G, projection D)"),
     ]
 }
+
+
+# ---------------------------------------------------------------- Fashion-MNIST (official 60,000 / 10,000 split)
+
+def _fashion_nll_metrics(model: nn.Module) -> dict:
+    x_test, _ = data.binarized_fashion_mnist_test()
+    nll = evaluate_nll(model, x_test)
+    return {"test_nll_nats": round(nll, 3), "test_bits_per_dim": round(bits_per_dim(nll), 4)}
+
+
+def _fashion_vae_neg_elbo(model: VAE) -> float:
+    x_test, _ = data.binarized_fashion_mnist_test()
+    torch.manual_seed(0)
+    with torch.no_grad():
+        return round(-model.elbo(x_test).mean().item(), 3)
+
+
+def _fashion_vae_metrics(model: VAE) -> dict:
+    x_test, _ = data.binarized_fashion_mnist_test()
+    torch.manual_seed(0)
+    iwae = evaluate_nll(model, x_test, batch_size=100, k=FASHION_IWAE_K)
+    return {"test_neg_elbo": _fashion_vae_neg_elbo(model), f"test_nll_iwae{FASHION_IWAE_K}_nats": round(iwae, 3),
+            "test_bits_per_dim": round(bits_per_dim(iwae), 4)}
+
+
+FASHION_IWAE_K = 100  # 10,000 test images: k = 1,000 would take minutes
+
+
+def _fashion_features_train(model: MNISTClassifier, epochs: int = 4) -> None:
+    x, y = data.load_fashion_mnist("train")
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    fit(model, x, labels=y, epochs=epochs, batch_size=128, optimizer=opt, callbacks=[lambda m, h: schedule.step()],
+        device="cpu")
+
+
+@torch.no_grad()
+def _fashion_accuracy(model: MNISTClassifier) -> float:
+    x, y = data.load_fashion_mnist("test")
+    return round((model.predict(x) == y).double().mean().item(), 4)
+
+
+def _fashion_gan_train(model: GAN, epochs: int = 8) -> None:
+    fit_gan(model, data.load_fashion_mnist("train")[0], epochs=epochs, batch_size=64, lr=4e-4, device="cpu")
+
+
+FASHION = "Fashion-MNIST (official 60,000 training images)"
+FASHION_RECIPES = [
+    Recipe(name="bernoulli_fashion", description=f"independent Bernoulli pixels on binarized {FASHION} (closed form)",
+           build=BernoulliImageModel, train=lambda m: m.fit_closed_form(data.load_fashion_mnist("train")[0]),
+           evaluate=_fashion_nll_metrics, headline="test_nll_nats", tolerance=0.01,
+           family="explicit density (independent pixels)", dataset="fashion"),
+    Recipe(name="made_fashion", description=f"MADE (one hidden layer of 200) on binarized {FASHION} (10 epochs, AdamW lr 0.003, cosine decay)",
+           build=lambda: MADE(MADE.Config(hidden=(200,))),
+           train=lambda m: fit_binarized(m, data.load_fashion_mnist("train")[0], epochs=10, lr=3e-3),
+           evaluate=_fashion_nll_metrics, headline="test_nll_nats", tolerance=0.05,
+           family="explicit tractable density (autoregressive)", half=True, dataset="fashion"),
+    Recipe(name="vae_fashion", description=f"MLP VAE (hidden 256, 16-D latent) on binarized {FASHION} (20 epochs, AdamW lr 0.001, cosine decay)",
+           build=lambda: VAE(VAE.Config(latent_dim=16, hidden=(256,))),
+           train=lambda m: fit_binarized(m, data.load_fashion_mnist("train")[0], epochs=20, lr=1e-3),
+           evaluate=_fashion_vae_metrics, evaluate_headline=_fashion_vae_neg_elbo, headline="test_neg_elbo",
+           tolerance=0.05, family="explicit approximate density (variational)", half=True, dataset="fashion"),
+    Recipe(name="fashion_features", description=f"classifier (2 conv blocks of 16/32, 64 features; 4 epochs) on {FASHION}: the Fashion course FID",
+           build=lambda: MNISTClassifier(MNISTClassifier.Config(channels=(16, 32), features=64)),
+           train=_fashion_features_train, evaluate=lambda m: {"test_accuracy": _fashion_accuracy(m)},
+           evaluate_headline=_fashion_accuracy, headline="test_accuracy", tolerance=0.0005,
+           family="feature network (for the course FID)", half=True, dataset="fashion"),
+    Recipe(name="dcgan_fashion", description=f"DCGAN (as dcgan_mnist) on {FASHION} grey levels (8 epochs, Adam lr 0.0004)",
+           build=lambda: GAN(GAN.Config(data_shape=(1, 28, 28), latent_dim=64, arch="dcgan", width=32)),
+           train=_fashion_gan_train, evaluate=lambda m: {"course_fid": fid_of(m, "fashion")},
+           headline="course_fid", tolerance=0.5, family="implicit density (GAN)", half=True, dataset="fashion"),
+]
+RECIPES.update({r.name: r for r in FASHION_RECIPES})
 
 
 def get_recipe(name: str) -> Recipe:

@@ -100,3 +100,8 @@ def test_every_shipped_checkpoint_reproduces_its_headline_metric(name):
 def test_every_recipe_ships_a_checkpoint():
     missing = sorted(set(RECIPES) - set(checkpoints.available_checkpoints()))
     assert not missing, f"recipes without a shipped checkpoint: {missing}; run `python -m course_utils train NAME`"
+
+
+def test_shipped_checkpoints_stay_under_20_mb():
+    total = sum(p.stat().st_size for p in checkpoints.CHECKPOINT_DIR.glob("*.pt"))
+    assert total < 20_000_000, f"checkpoints take {total / 1e6:.2f} MB; store large ones in float16 (Recipe.half)"

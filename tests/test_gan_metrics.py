@@ -116,3 +116,12 @@ def test_seeded_samples_repeat_with_and_without_a_generator_argument():
     for model in (BernoulliImageModel(), GAN(GAN.Config(data_shape=(1, 28, 28), hidden=(8,)))):
         torch.testing.assert_close(seeded_samples(model, 5, seed=1), seeded_samples(model, 5, seed=1))
         assert not torch.equal(seeded_samples(model, 5, seed=1), seeded_samples(model, 5, seed=2))
+
+
+def test_fashion_test_set_is_binarized_once_and_the_feature_networks_are_named():
+    a, y = data.binarized_fashion_mnist_test()
+    b, _ = data.binarized_fashion_mnist_test()
+    assert a.shape == (10000, 1, 28, 28) and y.shape == (10000,) and torch.equal(a, b)
+    assert set(a.unique().tolist()) == {0.0, 1.0}
+    with pytest.raises(ValueError, match="expected 'mnist' or 'fashion'"):
+        load_feature_network("cifar")

@@ -48,3 +48,17 @@ def test_cli_lists_and_evaluates(capsys):
     assert "OK" in capsys.readouterr().out
     with pytest.raises(ValueError, match="unknown model 'nope'"):
         main(["evaluate", "nope"])
+
+
+def test_quick_benchmark_writes_one_table_per_dataset(tmp_path):
+    from course_utils.benchmark import run_benchmark
+
+    out = tmp_path / "B.md"
+    rows = run_benchmark(quick=True, output=str(out), names=["bernoulli_mnist", "gan_grid25_mbstd", "dcgan_fashion"])
+    text = out.read_text()
+    assert [r["model"] for r in rows] == ["bernoulli_mnist", "gan_grid25_mbstd", "dcgan_fashion"]
+    assert "## MNIST" in text and "## Fashion-MNIST" in text and "python -m course_utils benchmark --quick" in text
+    bernoulli = rows[0]
+    assert bernoulli["test NLL (nats)"] == pytest.approx(208.077, abs=0.01)
+    assert bernoulli["course FID (2,000 samples)"].endswith("(500 samples)")
+    assert "25/25 modes" in rows[1]["headline metric"] and rows[1]["test NLL (nats)"] == "none (implicit)"

@@ -1,6 +1,6 @@
 """The course's MNIST feature network: a small classifier whose penultimate layer defines the course FID.
 
-The FID of Heusel et al. compares Inception-v3 features of ImageNet photos; for 28x28 digits the course
+The same architecture, trained on Fashion-MNIST, is `fashion_features`. The FID of Heusel et al. compares Inception-v3 features of ImageNet photos; for 28x28 digits the course
 trains its own classifier (checkpoint `mnist_features`, `python -m course_utils train mnist_features`) and
 uses its 128 penultimate activations instead. Numbers are "course FID", comparable within the course only.
 
@@ -94,14 +94,16 @@ class MNISTClassifier(nn.Module):
         return out
 
 
-def load_feature_network() -> MNISTClassifier:
-    """The shipped feature network (checkpoint `mnist_features`), cached after the first load."""
-    global _CACHED
-    if _CACHED is None:
+def load_feature_network(dataset: str = "mnist") -> MNISTClassifier:
+    """The shipped feature network of `dataset` ("mnist": `mnist_features`, "fashion": `fashion_features`), cached."""
+    names = {"mnist": "mnist_features", "fashion": "fashion_features"}
+    if dataset not in names:
+        raise ValueError(f"no feature network for dataset {dataset!r}: expected 'mnist' or 'fashion'.")
+    if dataset not in _CACHED:
         from ..checkpoints import load_pretrained
 
-        _CACHED = load_pretrained("mnist_features")
-    return _CACHED
+        _CACHED[dataset] = load_pretrained(names[dataset])
+    return _CACHED[dataset]
 
 
-_CACHED: MNISTClassifier | None = None
+_CACHED: dict[str, MNISTClassifier] = {}
