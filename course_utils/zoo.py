@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 from torch import nn
@@ -47,8 +48,11 @@ class Recipe:
         return self.evaluate(model)[self.headline]
 
 
-def _nll_metrics(model: nn.Module) -> dict:
-    x_test, _ = data.binarized_mnist_test()
+BINARIZED_TEST = {"mnist": data.binarized_mnist_test, "fashion": data.binarized_fashion_mnist_test}
+
+
+def _nll_metrics(model: nn.Module, dataset: str = "mnist") -> dict:
+    x_test, _ = BINARIZED_TEST[dataset]()
     nll = evaluate_nll(model, x_test)
     return {"test_nll_nats": round(nll, 3), "test_bits_per_dim": round(bits_per_dim(nll), 4)}
 
@@ -106,18 +110,18 @@ def _autoregressive(name: str, build: Callable[[], nn.Module], epochs: int, lr: 
 
 
 @torch.no_grad()
-def _vae_neg_elbo(model: VAE) -> float:
+def _vae_neg_elbo(model: VAE, dataset: str = "mnist") -> float:
     """Test negative ELBO in nats, one seeded z per image (repeatable)."""
-    x_test, _ = data.binarized_mnist_test()
+    x_test, _ = BINARIZED_TEST[dataset]()
     torch.manual_seed(0)
     return round(-model.elbo(x_test).mean().item(), 3)
 
 
-def _vae_metrics(model: VAE) -> dict:
-    x_test, _ = data.binarized_mnist_test()
+def _vae_metrics(model: VAE, dataset: str = "mnist", k: int = 1000) -> dict:
+    x_test, _ = BINARIZED_TEST[dataset]()
     torch.manual_seed(0)
-    iwae = evaluate_nll(model, x_test, batch_size=100, k=1000)
-    return {"test_neg_elbo": _vae_neg_elbo(model), "test_nll_iwae1000_nats": round(iwae, 3),
+    iwae = evaluate_nll(model, x_test, batch_size=100, k=k)
+    return {"test_neg_elbo": _vae_neg_elbo(model, dataset), f"test_nll_iwae{k}_nats": round(iwae, 3),
             "test_bits_per_dim": round(bits_per_dim(iwae), 4)}
 
 
@@ -327,27 +331,6 @@ RECIPES: dict[str, Recipe] = {
 
 # ---------------------------------------------------------------- Fashion-MNIST (official 60,000 / 10,000 split)
 
-def _fashion_nll_metrics(model: nn.Module) -> dict:
-    x_test, _ = data.binarized_fashion_mnist_test()
-    nll = evaluate_nll(model, x_test)
-    return {"test_nll_nats": round(nll, 3), "test_bits_per_dim": round(bits_per_dim(nll), 4)}
-
-
-def _fashion_vae_neg_elbo(model: VAE) -> float:
-    x_test, _ = data.binarized_fashion_mnist_test()
-    torch.manual_seed(0)
-    with torch.no_grad():
-        return round(-model.elbo(x_test).mean().item(), 3)
-
-
-def _fashion_vae_metrics(model: VAE) -> dict:
-    x_test, _ = data.binarized_fashion_mnist_test()
-    torch.manual_seed(0)
-    iwae = evaluate_nll(model, x_test, batch_size=100, k=FASHION_IWAE_K)
-    return {"test_neg_elbo": _fashion_vae_neg_elbo(model), f"test_nll_iwae{FASHION_IWAE_K}_nats": round(iwae, 3),
-            "test_bits_per_dim": round(bits_per_dim(iwae), 4)}
-
-
 FASHION_IWAE_K = 100  # 10,000 test images: k = 1,000 would take minutes
 
 
@@ -373,17 +356,18 @@ FASHION = "Fashion-MNIST (official 60,000 training images)"
 FASHION_RECIPES = [
     Recipe(name="bernoulli_fashion", description=f"independent Bernoulli pixels on binarized {FASHION} (closed form)",
            build=BernoulliImageModel, train=lambda m: m.fit_closed_form(data.load_fashion_mnist("train")[0]),
-           evaluate=_fashion_nll_metrics, headline="test_nll_nats", tolerance=0.01,
+           evaluate=partial(_nll_metrics, dataset="fashion"), headline="test_nll_nats", tolerance=0.01,
            family="explicit density (independent pixels)", dataset="fashion"),
     Recipe(name="made_fashion", description=f"MADE (one hidden layer of 200) on binarized {FASHION} (10 epochs, AdamW lr 0.003, cosine decay)",
            build=lambda: MADE(MADE.Config(hidden=(200,))),
            train=lambda m: fit_binarized(m, data.load_fashion_mnist("train")[0], epochs=10, lr=3e-3),
-           evaluate=_fashion_nll_metrics, headline="test_nll_nats", tolerance=0.05,
+           evaluate=partial(_nll_metrics, dataset="fashion"), headline="test_nll_nats", tolerance=0.05,
            family="explicit tractable density (autoregressive)", half=True, dataset="fashion"),
     Recipe(name="vae_fashion", description=f"MLP VAE (hidden 256, 16-D latent) on binarized {FASHION} (20 epochs, AdamW lr 0.001, cosine decay)",
            build=lambda: VAE(VAE.Config(latent_dim=16, hidden=(256,))),
            train=lambda m: fit_binarized(m, data.load_fashion_mnist("train")[0], epochs=20, lr=1e-3),
-           evaluate=_fashion_vae_metrics, evaluate_headline=_fashion_vae_neg_elbo, headline="test_neg_elbo",
+           evaluate=partial(_vae_metrics, dataset="fashion", k=FASHION_IWAE_K),
+           evaluate_headline=partial(_vae_neg_elbo, dataset="fashion"), headline="test_neg_elbo",
            tolerance=0.05, family="explicit approximate density (variational)", half=True, dataset="fashion"),
     Recipe(name="fashion_features", description=f"classifier (2 conv blocks of 16/32, 64 features; 4 epochs) on {FASHION}: the Fashion course FID",
            build=lambda: MNISTClassifier(MNISTClassifier.Config(channels=(16, 32), features=64)),
