@@ -209,7 +209,8 @@ def fit_gan(
 
     if epochs is None and seconds is None and steps is None:
         raise ValueError("fit_gan() needs a budget: pass epochs=N, seconds=S and/or steps=K (it stops at the first).")
-    _check_budget(epochs, seconds if seconds is not None else 1)
+    if epochs is not None or seconds is not None:
+        _check_budget(epochs, seconds)
     if steps is not None and (not isinstance(steps, int) or steps <= 0):
         raise ValueError(f"steps must be a positive int, got {steps!r}.")
     if decay and steps is None:

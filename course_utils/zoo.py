@@ -192,10 +192,10 @@ def seeded_samples(model: nn.Module, n: int = FID_SAMPLES, seed: int = 0, **kwar
 
 
 def fid_of(model: nn.Module, dataset: str = "mnist", n: int = FID_SAMPLES) -> float:
-    """Course FID of n seeded samples of `model` against the first n test images of `dataset`."""
+    """Course FID of n (<= 2,000) seeded samples of `model` against the first n test images of `dataset`."""
     from .models.features import load_feature_network
 
-    reference = LOADERS[dataset]("test")[0][:n]
+    reference = fid_reference(dataset)[:n]
     return round(course_fid(seeded_samples(model, n), reference, load_feature_network(dataset)), 3)
 
 
