@@ -5,6 +5,7 @@
     python -m course_utils evaluate NAME   re-evaluate a shipped checkpoint against its sidecar
     python -m course_utils benchmark       a table of every model (also written to BENCHMARKS.md)
     python -m course_utils list            the models the course trains
+    python -m course_utils slides          every notebook as an offline reveal.js deck in slides/
 """
 
 from __future__ import annotations
@@ -54,7 +55,18 @@ def main(argv: list[str] | None = None) -> int:
     p_bench.add_argument("--quick", action="store_true", help="fewer samples; for CI")
     p_bench.add_argument("--output", default="BENCHMARKS.md")
     sub.add_parser("list", help="the models the course trains")
+    p_slides = sub.add_parser("slides", help="export the notebooks as offline reveal.js decks")
+    p_slides.add_argument("notebooks", nargs="*", help="notebook files (default: every notebooks/NN_*.ipynb)")
+    p_slides.add_argument("--output", default="slides", help="folder for the decks (default: slides/)")
     args = parser.parse_args(argv)
+
+    if args.cmd == "slides":
+        from .slides import export_slides
+
+        for deck in export_slides(args.notebooks or None, args.output):
+            print(deck)
+        print("open one in a browser (no network needed); press S for speaker notes, F for full screen")
+        return 0
 
     from .zoo import RECIPES
 

@@ -121,11 +121,16 @@ def load_weights(model: nn.Module, name: str, root: str | Path | None = None) ->
     meta = read_sidecar(name, root)
     have = _config_dict(model)
     want = meta["config"]
+    if meta["model"] != f"{type(model).__module__}.{type(model).__qualname__}":
+        raise CheckpointError(
+            f"checkpoint {name!r} holds a {meta['model'].rpartition('.')[2]}, not a {type(model).__name__}. "
+            f"Load it with load_pretrained({name!r}), which builds the right model."
+        )
     diff = {k: (want.get(k), have.get(k)) for k in sorted(set(want) | set(have)) if want.get(k) != have.get(k)}
-    if diff or meta["model"] != f"{type(model).__module__}.{type(model).__qualname__}":
+    if diff:
         details = "; ".join(f"{k}: checkpoint {a!r}, model {b!r}" for k, (a, b) in diff.items())
         raise CheckpointError(
-            f"checkpoint {name!r} was made for {meta['model']} with another config ({details or 'class differs'}). "
+            f"checkpoint {name!r} was made for {meta['model']} with another config ({details}). "
             f"Build the model with the checkpoint's config (load_pretrained({name!r}) does this), "
             f"or re-train it with `python -m course_utils train {name}`."
         )
@@ -143,7 +148,14 @@ def load_pretrained(name: str, root: str | Path | None = None, device: torch.dev
     """Rebuild the model from the sidecar's class and config, load its weights, return it in eval mode."""
     meta = read_sidecar(name, root)
     cls = _model_class(meta["model"])
-    model = cls(cls.Config(**meta["config"]))
+    try:
+        config = cls.Config(**meta["config"])
+    except TypeError as err:  # a field this version does not know (or no longer has)
+        raise CheckpointError(
+            f"checkpoint {name!r} has a config this version of course_utils cannot build ({err}): it was made by "
+            f"another version. Re-create it with `python -m course_utils train {name}`."
+        ) from err
+    model = cls(config)
     load_weights(model, name, root)
     return model.to(device) if device is not None else model
 

@@ -195,12 +195,22 @@ def two_moons(n: int, noise: float = 0.08, seed: int = 0) -> torch.Tensor:
     """
     from sklearn.datasets import make_moons
 
+    _check_count("two_moons", "n", n, "points")
+    if not noise >= 0:
+        raise ValueError(f"two_moons needs noise >= 0 (the std of the Gaussian noise), got {noise!r}.")
     x, _ = make_moons(n_samples=n, noise=noise, random_state=seed)
     x = (x - np.array([0.5, 0.25])) * 1.6
     return torch.from_numpy(x).float()
 
 
+def _check_count(who: str, name: str, value, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{who} needs {name} as a positive int (the number of {what}), got {value!r}.")
+
+
 def _mixture(means: torch.Tensor, std: float) -> MixtureSameFamily:
+    if not std > 0:
+        raise ValueError(f"a mixture of Gaussians needs std > 0 (each mode's standard deviation), got {std!r}.")
     k = means.shape[0]
     comps = Independent(Normal(means, torch.full_like(means, std)), 1)
     return MixtureSameFamily(Categorical(probs=torch.full((k,), 1.0 / k)), comps)
@@ -212,12 +222,14 @@ def ring_of_gaussians(k: int = 8, radius: float = 2.0, std: float = 0.02) -> Mix
     A torch.distributions object: `.sample((n,))` gives (n, 2), `.log_prob(x)` the true density,
     `.component_distribution.base_dist.loc` the (k, 2) mode centres.
     """
+    _check_count("ring_of_gaussians", "k", k, "modes")
     angle = torch.arange(k) * (2 * math.pi / k)
     return _mixture(radius * torch.stack([angle.cos(), angle.sin()], dim=1), std)
 
 
 def grid_of_gaussians(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> MixtureSameFamily:
     """Equal mixture of side x side Gaussians on a grid centred at 0 (the grid-of-25 protocol)."""
+    _check_count("grid_of_gaussians", "side", side, "modes per side")
     ticks = (torch.arange(side) - (side - 1) / 2) * spacing
     means = torch.cartesian_prod(ticks, ticks)  # (side*side, 2)
     return _mixture(means, std)

@@ -61,6 +61,12 @@ def _check_budget(epochs, seconds) -> None:
         raise ValueError(f"seconds must be a positive number, got {seconds!r}.")
 
 
+def _check_lr(**rates) -> None:
+    for name, value in rates.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
+            raise ValueError(f"{name} must be a positive number (a learning rate such as 1e-3), got {value!r}.")
+
+
 def fit(
     model: nn.Module,
     data,
@@ -102,6 +108,8 @@ def fit(
         loader = make_loader(data, labels, batch_size=batch_size, shuffle=True, seed=seed)
     else:
         loader = _batches(data, batch_size, seed)
+    if optimizer is None:
+        _check_lr(lr=lr)
     opt = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     hist = History()
     total = epochs * len(loader) if epochs is not None else None
@@ -223,6 +231,7 @@ def fit_gan(
     if labels is not None and (not torch.is_tensor(labels) or labels.shape != (len(data),)):
         got = tuple(labels.shape) if torch.is_tensor(labels) else type(labels).__name__
         raise ValueError(f"labels must be a tensor of shape ({len(data)},), one per example, got {got}.")
+    _check_lr(lr=lr, lr_d=lr_d)
     pack = getattr(gan.config, "pack", 1)
     if batch_size % pack:
         raise ValueError(f"batch_size={batch_size} must be divisible by the GAN's pack={pack}.")

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["check_tensor", "check_binary", "check_finite"]
+__all__ = ["check_tensor", "check_binary", "check_finite", "module_device"]
 
 
-def check_tensor(x, shape: tuple, name: str = "x", who: str = "model") -> torch.Tensor:
-    """x must be a float tensor whose trailing dims equal `shape` (None = any) after one batch dim."""
+def module_device(module: torch.nn.Module) -> torch.device | None:
+    """The device of a module's first parameter or buffer (None for a module without tensors)."""
+    for t in module.parameters():
+        return t.device
+    for t in module.buffers():
+        return t.device
+    return None
+
+
+def check_tensor(x, shape: tuple, name: str = "x", who: str = "model", device: torch.device | None = None) -> torch.Tensor:
+    """x must be a float tensor whose trailing dims equal `shape` (None = any) after one batch dim.
+
+    device: where the model's weights live; x must be there too (pass module_device(self)).
+    """
     if not torch.is_tensor(x):
         raise TypeError(f"{who} expects {name} as a torch.Tensor of shape (N, {', '.join(map(str, shape))}), "
                         f"got {type(x).__name__}. Convert with torch.as_tensor(...).float().")
@@ -18,6 +30,9 @@ def check_tensor(x, shape: tuple, name: str = "x", who: str = "model") -> torch.
         raise ValueError(f"{who} expects {name} of shape {want}, got {tuple(x.shape)}.{hint}")
     if not x.is_floating_point():
         raise TypeError(f"{who} expects {name} as a float tensor, got dtype {x.dtype}. Use {name}.float().")
+    if device is not None and x.device != device:
+        raise ValueError(f"{who} has its weights on {device} but got {name} on {x.device}. Move the data with "
+                         f"{name}.to({str(device)!r}) (or the model with model.to({name}.device)).")
     return x
 
 

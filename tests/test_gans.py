@@ -159,9 +159,14 @@ def test_fit_gan_trains_a_conditional_gan():
 
 
 def test_fit_gan_stops_on_nan_with_a_clear_message():
-    x = _ring(256)
-    x[7] = float("nan")
+    gan = GAN()
+    with torch.no_grad():
+        next(gan.generator.parameters())[0, 0] = float("nan")  # G's samples become NaN, so D's loss does
     with pytest.raises(TrainingDiverged, match="discriminator loss became nan.*smaller learning rate"):
+        fit_gan(gan, _ring(256), epochs=1, batch_size=256, progress=False, device="cpu")
+    x = _ring(256)
+    x[7] = float("nan")  # NaN in the data is caught before any training, with its own message
+    with pytest.raises(ValueError, match="discriminator_loss got x with NaN or inf values"):
         fit_gan(GAN(), x, epochs=1, batch_size=256, progress=False, device="cpu")
 
 

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..validation import check_finite, check_tensor
+from ..validation import check_finite, check_tensor, module_device
 
 __all__ = ["reconstruction_error", "MLPAutoencoder", "ConvAutoencoder", "LinearAutoencoder", "DenoisingAutoencoder"]
 
@@ -47,14 +47,15 @@ class _Autoencoder(nn.Module):
 
     def _check(self, x: torch.Tensor) -> torch.Tensor:
         who = type(self).__name__
-        return check_finite(check_tensor(x, IMAGE, who=who), who=who)
+        return check_finite(check_tensor(x, IMAGE, who=who, device=module_device(self)), who=who)
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """z (N, latent_dim) -> x_hat (N, 1, 28, 28); pixels in [0, 1] for the sigmoid decoders."""
-        check_tensor(z, (self.config.latent_dim,), name="z", who=type(self).__name__)
+        check_tensor(z, (self.config.latent_dim,), name="z", who=type(self).__name__,
+                     device=module_device(self))
         out = self.decode_logits(z)
         return torch.sigmoid(out) if self.config.loss == "bce" or self.sigmoid_output else out
 

@@ -28,10 +28,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..validation import check_binary, check_finite, check_tensor
+from ..validation import check_binary, check_finite, check_tensor, module_device
 
 __all__ = ["FVSBN", "NADE", "MADE", "PixelCNN", "PixelRNN", "MaskedLinear", "MaskedConv2d", "made_masks",
-           "pixel_order"]
+           "pixel_order", "sample_by_full_passes"]
 
 
 def pixel_order(num_pixels: int, seed: int | None = None) -> torch.Tensor:
@@ -59,7 +59,7 @@ class _AutoregressiveImageModel(nn.Module):
 
     def _check(self, x: torch.Tensor) -> torch.Tensor:
         who = type(self).__name__
-        check_tensor(x, self.event_shape, who=who)
+        check_tensor(x, self.event_shape, who=who, device=module_device(self))
         return check_binary(check_finite(x, who=who), who=who)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
@@ -474,17 +474,53 @@ class PixelCNN(_AutoregressiveImageModel):
 
     @torch.no_grad()
     def _sample(self, n, on_pixel=None, generator=None):
-        # Row r depends only on rows r - rows_above .. r: run the network on that band, not the image.
-        x = torch.zeros(n, *self.event_shape, device=self._device())
+        # Every activation at (r, c), in every layer, depends only on pixels before (r, c) in raster
+        # order (rows above and the left of row r). So when pixel (r, c) is next, each layer computes
+        # its activation at (r, c) alone, from a cache of the two rows it reads (r - 1 and r): one
+        # small matrix product per layer and pixel, instead of the whole network per pixel.
         H, W = self.event_shape[1:]
+        C, k = self.config.channels, self.first.kernel_size[0] // 2
+        device = self._device()
+        first = (self.first.weight * self.first.mask)[:, :, : k + 1].flatten(1)  # (C, (k+1)(2k+1))
+        hidden = [(conv.weight * conv.mask)[:, :, :2].flatten(1) for conv in self.hidden]  # (C, 6C) each
+        x = torch.zeros(n, *self.event_shape, device=device)
+        inputs = torch.zeros(n, H + k, W + 2 * k, device=device)  # 2x - 1 with a zero border
+        # rows[j][:, :, 0] is layer j's row r - 1, rows[j][:, :, 1] row r; one zero column each side.
+        rows = [torch.zeros(n, C, 2, W + 2, device=device) for _ in range(len(self.hidden) + 1)]
         for r in range(H):
-            top = max(0, r - self.rows_above)
             for c in range(W):
-                logit = self.logits(x[:, :, top : r + 1])[:, 0, r - top, c]
+                patch = inputs[:, r : r + k + 1, c : c + 2 * k + 1].reshape(n, -1)
+                h = F.linear(patch, first, self.first.bias)  # (n, C): layer 0 at (r, c)
+                rows[0][:, :, 1, c + 1] = h
+                for j, (conv, weight) in enumerate(zip(self.hidden, hidden), start=1):
+                    seen = F.relu(rows[j - 1][:, :, :, c : c + 3]).reshape(n, -1)  # rows r-1..r, cols c-1..c+1
+                    h = h + F.linear(seen, weight, conv.bias)
+                    rows[j][:, :, 1, c + 1] = h
+                logit = self.head(h[:, :, None, None])[:, 0, 0, 0]
                 x[:, 0, r, c] = torch.bernoulli(torch.sigmoid(logit), generator=generator)
+                inputs[:, r + k, c + k] = x[:, 0, r, c] * 2 - 1
                 if on_pixel is not None:
                     on_pixel(r * W + c, x)
+            for cache in rows:  # row r becomes the row above
+                cache[:, :, 0] = cache[:, :, 1]
+                cache[:, :, 1] = 0
         return x
+
+
+def sample_by_full_passes(model: _AutoregressiveImageModel, n: int, generator: torch.Generator | None = None):
+    """The reference sampler: one full `logits` pass over the whole image per pixel, (n, 1, H, W).
+
+    Every model's own `sample` is a faster way to the same result: with the same generator it
+    must give the same images (the tests check this).
+    """
+    if not isinstance(model, _AutoregressiveImageModel):
+        raise TypeError(f"sample_by_full_passes needs an autoregressive image model, got {type(model).__name__}.")
+    was_training = model.training
+    model.eval()
+    try:
+        return _AutoregressiveImageModel._sample(model, _check_n(n), generator=generator)
+    finally:
+        model.train(was_training)
 
 
 # ------------------------------------------------------------------ PixelRNN

@@ -25,7 +25,7 @@ from torch.distributions import (
     Normal,
 )
 
-from ..validation import check_binary, check_finite, check_tensor
+from ..validation import check_binary, check_finite, check_tensor, module_device
 
 __all__ = ["BernoulliImageModel", "DiagonalGaussian", "FullGaussian", "GaussianMixture"]
 
@@ -39,7 +39,7 @@ class _DensityModel(nn.Module):
         raise NotImplementedError
 
     def _check(self, x: torch.Tensor) -> torch.Tensor:
-        check_tensor(x, self.event_shape, who=type(self).__name__)
+        check_tensor(x, self.event_shape, who=type(self).__name__, device=module_device(self))
         return check_finite(x, who=type(self).__name__)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
@@ -87,7 +87,7 @@ class BernoulliImageModel(_DensityModel):
     @torch.no_grad()
     def fit_closed_form(self, x: torch.Tensor) -> BernoulliImageModel:
         """Set p_i = mean_n x_ni (clamped). x: (N, C, H, W) in {0, 1} or grey levels in [0, 1]."""
-        check_tensor(x, self.event_shape, who=type(self).__name__)
+        check_tensor(x, self.event_shape, who=type(self).__name__, device=module_device(self))
         p = x.mean(0).clamp(self.config.clamp, 1 - self.config.clamp)
         self.logits.copy_(torch.log(p) - torch.log1p(-p))
         return self

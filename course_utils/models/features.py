@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..validation import check_finite, check_tensor
+from ..validation import check_finite, check_tensor, module_device
 
 __all__ = ["MNISTClassifier", "load_feature_network", "random_shift"]
 
@@ -56,7 +56,7 @@ class MNISTClassifier(nn.Module):
 
     def _check(self, x: torch.Tensor) -> torch.Tensor:
         who = "MNISTClassifier"
-        check_finite(check_tensor(x, IMAGE, who=who), who=who)
+        check_finite(check_tensor(x, IMAGE, who=who, device=module_device(self)), who=who)
         if x.numel() and (x.min() < 0 or x.max() > 1):
             raise ValueError(f"{who} expects images in [0, 1], got values in [{x.min():.3g}, {x.max():.3g}]. "
                              "Divide uint8 images by 255; map [-1, 1] images with (x + 1) / 2.")

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.distributions import Independent, Normal
 
-from ..validation import check_finite, check_tensor
+from ..validation import check_finite, check_tensor, module_device
 
 __all__ = ["AffineCoupling", "CouplingFlow"]
 
@@ -84,7 +84,8 @@ class CouplingFlow(nn.Module):
 
     def _check(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
         who = type(self).__name__
-        return check_finite(check_tensor(x, (self.config.dim,), name=name, who=who), name=name, who=who)
+        x = check_tensor(x, (self.config.dim,), name=name, who=who, device=module_device(self))
+        return check_finite(x, name=name, who=who)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Data -> latent: x (N, D) -> (z = f(x) (N, D), log |det df/dx| (N,))."""

@@ -199,6 +199,14 @@ class GAN(nn.Module):
             raise ValueError(f"labels must lie in 0..{self.config.num_classes - 1}, got {labels.min()}..{labels.max()}.")
         return F.one_hot(labels.to(self.device), self.config.num_classes).float()
 
+    def _check_data(self, x: torch.Tensor, who: str) -> torch.Tensor:
+        """x (N, *data_shape), finite, images in [0, 1] -> x on the model's device."""
+        check_finite(check_tensor(x, self.data_shape, who=who), who=who)
+        if self.is_image and x.numel() and (x.min() < 0 or x.max() > 1):
+            raise ValueError(f"{who} expects images in [0, 1], got values in [{x.min():.3g}, {x.max():.3g}]. "
+                             "Divide uint8 images by 255; map [-1, 1] images with (x + 1) / 2.")
+        return x.to(self.device)
+
     def _to_internal(self, x: torch.Tensor) -> torch.Tensor:
         return x * 2 - 1 if self.is_image else x  # images: [0, 1] -> [-1, 1], as G's tanh
 
@@ -245,10 +253,7 @@ class GAN(nn.Module):
 
     def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """D's logits: x (N, *data_shape) -> (N // pack,); D(x) = sigmoid(logit) for the minimax losses."""
-        check_finite(check_tensor(x, self.data_shape, who="GAN.discriminate"), who="GAN.discriminate")
-        if self.is_image and x.numel() and (x.min() < 0 or x.max() > 1):
-            raise ValueError(f"GAN.discriminate expects images in [0, 1], got values in [{x.min():.3g}, {x.max():.3g}].")
-        return self._raw_discriminate(self._to_internal(x.to(self.device)), labels)
+        return self._raw_discriminate(self._to_internal(self._check_data(x, "GAN.discriminate")), labels)
 
     @torch.no_grad()
     def sample(self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -267,7 +272,7 @@ class GAN(nn.Module):
     def discriminator_loss(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """D's loss on a real batch x (N, *data_shape) and N fresh generator samples (G is not updated)."""
         c = self.config
-        real = self._to_internal(x)
+        real = self._to_internal(self._check_data(x, "GAN.discriminator_loss"))
         with torch.no_grad():
             fake = self._raw_generate(self.noise(len(x)), labels)
         loss = discriminator_loss(self._raw_discriminate(real, labels), self._raw_discriminate(fake, labels), c.loss)

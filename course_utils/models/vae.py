@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..validation import check_binary, check_finite, check_tensor
+from ..validation import check_binary, check_finite, check_tensor, module_device
 
 __all__ = ["VAE", "gaussian_kl", "reparameterize"]
 
@@ -34,6 +34,10 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
     = 1/2 sum_j (mu_j^2 + sigma_j^2 - log sigma_j^2 - 1).
     """
+    if not (torch.is_tensor(mu) and torch.is_tensor(logvar)) or mu.shape != logvar.shape:
+        shapes = [tuple(t.shape) if torch.is_tensor(t) else type(t).__name__ for t in (mu, logvar)]
+        raise ValueError(f"gaussian_kl needs mu and logvar as tensors of the same shape (N, d), got {shapes[0]} and "
+                         f"{shapes[1]}: pass the two halves that encode(x) returns.")
     return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(-1)
 
 
@@ -102,13 +106,14 @@ class VAE(nn.Module):
 
     def _check_x(self, x: torch.Tensor) -> torch.Tensor:
         who = type(self).__name__
-        x = check_finite(check_tensor(x, IMAGE, who=who), who=who)
+        x = check_finite(check_tensor(x, IMAGE, who=who, device=module_device(self)), who=who)
         if self.config.likelihood == "bernoulli":
             return check_binary(x, who=f"{who} (Bernoulli likelihood)")
         return x
 
     def _check_z(self, z: torch.Tensor) -> torch.Tensor:
-        return check_tensor(z, (self.config.latent_dim,), name="z", who=type(self).__name__)
+        return check_tensor(z, (self.config.latent_dim,), name="z", who=type(self).__name__,
+                            device=module_device(self))
 
     # ------------------------------------------------------------------ the model
 

@@ -1,0 +1,44 @@
+"""Re-running a notebook from a fresh kernel on the same machine prints the same numbers.
+
+Cells tagged `reproducible` print results of seeded training, sampling and evaluation (no timings). Each of two
+notebooks is executed twice, each time in a new kernel, and the tagged cells' printed text must be identical.
+"""
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+CHECKED = ["01_maximum_likelihood.ipynb", "06_model_comparison.ipynb"]
+TAG = "reproducible"
+
+
+def _printed(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if out["output_type"] == "stream" and out["name"] == "stdout":
+            parts.append(out["text"])
+        elif out["output_type"] in ("execute_result", "display_data") and "text/plain" in out.get("data", {}):
+            if not any(k.startswith("image/") for k in out["data"]):  # figures' reprs carry memory addresses
+                parts.append(out["data"]["text/plain"])
+    return "".join(parts)
+
+
+def _run(path: Path) -> list[str]:
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK_DIR)}}).execute()
+    return [_printed(c) for c in nb.cells if TAG in c.metadata.get("tags", [])]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CHECKED)
+def test_two_fresh_runs_print_the_same_numbers(name, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "2"))  # the same threads both times
+    first, second = _run(NOTEBOOK_DIR / name), _run(NOTEBOOK_DIR / name)
+    assert len(first) >= 3, f"{name}: only {len(first)} cells are tagged {TAG!r}"
+    assert all(text.strip() for text in first), f"{name}: a cell tagged {TAG!r} printed nothing"
+    for i, (a, b) in enumerate(zip(first, second)):
+        assert a == b, f"{name}: tagged cell {i} printed differently on a second run:\n--- first\n{a}\n--- second\n{b}"

@@ -1,0 +1,84 @@
+"""`python -m course_utils slides`: every notebook becomes a deck that loads nothing from the network."""
+
+import html
+import re
+from html.parser import HTMLParser
+
+import nbformat
+import pytest
+
+from course_utils.__main__ import main
+from course_utils.slides import NOTEBOOK_DIR, export_slides, offline_assets
+
+
+class _Resources(HTMLParser):
+    """The URLs a page loads by itself: scripts, stylesheets, images, iframes (not the links a reader may click)."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls, self.sections = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section":
+            self.sections += 1
+        if tag in ("script", "img", "iframe", "source") and a.get("src"):
+            self.urls.append(a["src"])
+        if tag == "link" and a.get("href"):
+            self.urls.append(a["href"])
+
+
+@pytest.fixture(scope="module")
+def decks(tmp_path_factory):
+    out = tmp_path_factory.mktemp("slides")
+    return out, export_slides(out_dir=out)
+
+
+def test_every_notebook_becomes_a_deck(decks):
+    out, written = decks
+    notebooks = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+    assert [d.name for d in written] == [f"{p.stem}.slides.html" for p in notebooks]
+
+
+def test_decks_load_only_local_files(decks):
+    out, written = decks
+    for deck in written:
+        page = _Resources()
+        page.feed(deck.read_text(encoding="utf-8"))
+        remote = [u for u in page.urls if re.match(r"(https?:)?//", u)]
+        assert not remote, f"{deck.name} loads {remote} from the network"
+        local = [u.split("?")[0] for u in page.urls if not u.startswith("data:")]
+        assert local and all((out / u).is_file() for u in local), f"{deck.name}: missing {local}"
+        assert page.sections >= 5, f"{deck.name}: only {page.sections} slides"
+        assert "_static/revealjs/dist/reveal.js" in local and "_static/mathjax/MathJax.js" in local
+
+
+def test_links_between_notebooks_point_to_decks(decks):
+    _, written = decks
+    start = written[0].read_text(encoding="utf-8")
+    assert 'href="01_maximum_likelihood.slides.html"' in start and 'href="01_maximum_likelihood.ipynb"' not in start
+
+
+def test_skipped_cells_stay_out_of_the_deck(decks):
+    _, written = decks
+    nb = nbformat.read(NOTEBOOK_DIR / "00_start_here.ipynb", as_version=4)
+    skipped = [c.source for c in nb.cells if c.metadata["slideshow"]["slide_type"] == "skip"]
+    shown = [c.source for c in nb.cells if c.metadata["slideshow"]["slide_type"] != "skip" and c.cell_type == "code"]
+    text = html.unescape(re.sub(r"<[^>]+>", "", written[0].read_text(encoding="utf-8")))
+    assert skipped and shown
+    assert all(src.splitlines()[-1] not in text for src in skipped)  # e.g. the set-up cell
+    assert all(src.splitlines()[-1] in text for src in shown)
+
+
+def test_the_assets_come_from_installed_packages():
+    assets = offline_assets()
+    assert (assets["revealjs"] / "dist" / "reveal.js").is_file()
+    assert (assets["mathjax"] / "MathJax.js").is_file()
+
+
+def test_command_line_and_a_missing_notebook(tmp_path, capsys):
+    assert main(["slides", str(NOTEBOOK_DIR / "00_start_here.ipynb"), "--output", str(tmp_path)]) == 0
+    assert (tmp_path / "00_start_here.slides.html").is_file()
+    assert "00_start_here.slides.html" in capsys.readouterr().out
+    with pytest.raises(FileNotFoundError, match=r"no notebook .*nope\.ipynb; the course's are in"):
+        export_slides([tmp_path / "nope.ipynb"], tmp_path)
