@@ -171,9 +171,8 @@ def _open_and_run_all(browser, lab, name: str, timeout_s: float):
         page.goto(f"{url}/lab/tree/{name}?reset&token={token}")  # reset: no tabs restored from a last visit
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)  # kernel up
-        _menu(page, "Edit", "editmenu:clear-all")  # the committed outputs go, so what follows is this run's
-        page.wait_for_function("""() => [...document.querySelectorAll(`.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt`)]
-            .every(p => !/\\d/.test(p.textContent))""", timeout=10_000)
+        page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.click()  # the notebook is current
+        _clear_all_outputs(page)  # the committed outputs go, so what follows is this run's
         _menu(page, "Run", "runmenu:run-all")
         # Done when the code cells show execution counts 1..n in order and the kernel is idle.
         page.wait_for_function("""() => {
@@ -187,9 +186,31 @@ def _open_and_run_all(browser, lab, name: str, timeout_s: float):
     return page
 
 
+def _clear_all_outputs(page) -> None:
+    for _ in range(3):
+        _menu(page, "Edit", "editmenu:clear-all")
+        try:
+            page.wait_for_function("""() => [...document.querySelectorAll(
+                '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')]
+                .every(p => !/\\d/.test(p.textContent))""", timeout=5_000)
+            return
+        except Exception:
+            continue
+    raise AssertionError("Edit > Clear Outputs of All Cells left execution counts behind")
+
+
 def _menu(page, menu: str, command: str) -> None:
-    page.locator(".lm-MenuBar-item", has_text=menu).first.click()
-    page.locator(f".lm-Menu-item[data-command='{command}']").click()
+    """Click Menu > item; Lumino disables items until the notebook and its kernel are ready, so wait for that."""
+    for _ in range(60):
+        page.locator(".lm-MenuBar-item", has_text=menu).first.click()
+        item = page.locator(f".lm-Menu-item[data-command='{command}']")
+        item.wait_for(timeout=10_000)
+        if "lm-mod-disabled" not in (item.get_attribute("class") or ""):
+            item.click()
+            return
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(500)
+    raise AssertionError(f"menu {menu} > {command} stayed disabled for 30 s")
 
 
 def _error_outputs(page) -> list[str]:
