@@ -441,11 +441,6 @@ class PixelCNN(_AutoregressiveImageModel):
         self.hidden = nn.ModuleList(MaskedConv2d("B", C, C, 3) for _ in range(self.config.layers))
         self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(C, C, 1), nn.ReLU(), nn.Conv2d(C, 1, 1))
 
-    @property
-    def rows_above(self) -> int:
-        """How many rows above a pixel can influence its logit (the receptive field's height - 1)."""
-        return 3 + self.config.layers
-
     @torch.no_grad()
     def receptive_field(self, row: int, col: int) -> torch.Tensor:
         """Which input pixels can influence the logit of pixel (row, col): a bool (H, W) map.
