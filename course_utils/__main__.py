@@ -17,12 +17,12 @@ import sys
 def _train(names: list[str]) -> None:
     from .checkpoints import save
     from .runtime import set_threads
-    from .zoo import get_recipe, train_recipe
+    from .zoo import get_recipe
 
     set_threads()
     for name in names:
         recipe = get_recipe(name)
-        model, metrics, seconds = train_recipe(name)
+        model, metrics, seconds = recipe.run()
         path = save(model, name, metrics=metrics, command=f"python -m course_utils train {name}",
                     train_seconds=seconds, half=recipe.half)
         print(f"{name}: {metrics} in {seconds:.1f} s -> {path}")

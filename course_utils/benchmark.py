@@ -14,8 +14,9 @@ import time
 import torch
 
 from .checkpoints import available_checkpoints, load_pretrained, read_sidecar
+from .evaluation import fid_of, real_fid_floor
 from .runtime import set_threads
-from .zoo import RECIPES, train_recipe
+from .zoo import RECIPES
 
 __all__ = ["run_benchmark", "sampling_seconds"]
 
@@ -59,8 +60,6 @@ def _fid_column(model, recipe, metrics: dict, sample64_s, quick: bool):
     shape = getattr(getattr(model, "config", None), "data_shape", (1, 28, 28))
     if not hasattr(model, "sample") or tuple(shape) != (1, 28, 28) or isinstance(sample64_s, str):
         return "n/a"
-    from .zoo import fid_of
-
     if quick:
         if sample64_s > 5.0:  # 500 samples would take over 40 s
             return "skipped in --quick (slow sampler)"
@@ -75,7 +74,7 @@ def _row(name: str, quick: bool) -> dict:
         model, source = load_pretrained(name), "checkpoint"
         train_s = read_sidecar(name).get("train_seconds")
     else:
-        model, _, train_s = train_recipe(name)
+        model, _, train_s = recipe.run()
         source = "trained now"
     if quick and source == "checkpoint":  # the sidecar's metrics; `evaluate NAME` / the tests re-check them
         metrics = read_sidecar(name)["metrics"]
@@ -114,8 +113,6 @@ SECTIONS = {
 
 def run_benchmark(quick: bool = False, output: str | None = "BENCHMARKS.md", names: list[str] | None = None) -> list[dict]:
     """Measure every recipe (or `names`), print one Markdown table per dataset, write them to `output`."""
-    from .zoo import real_fid_floor
-
     threads = set_threads()
     start = time.perf_counter()
     chosen = [n for n in RECIPES if names is None or n in names]

@@ -2,15 +2,17 @@
 
 `data/checkpoints/NAME.pt` holds only tensors (a state_dict) and is loaded with
 `torch.load(weights_only=True)`, which refuses pickles that would run code.
-`data/checkpoints/NAME.json` holds the model class and config (to rebuild it), its metrics,
-training time, library versions and the exact command that made it.
+`data/checkpoints/NAME.json` holds the model's registry key (its class name, e.g. "MADE", see
+`models.base.MODEL_REGISTRY`) and config (to rebuild it), its metrics, training time, library versions
+and the exact command that made it. Naming the model by its key, not its module path, means a class
+can move between modules without breaking its checkpoints; sidecars written before that (with a path
+such as "course_utils.models.autoregressive.MADE") still load.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
-import importlib
 import json
 import pickle
 import platform
@@ -21,9 +23,10 @@ import torch
 from torch import nn
 
 from .data import DATA_DIR, sha256_of_file
+from .models import MODEL_REGISTRY
 
 __all__ = ["CHECKPOINT_DIR", "CheckpointError", "save", "load_pretrained", "load_weights", "read_sidecar",
-           "available_checkpoints", "load_or_train"]
+           "available_checkpoints", "load_or_train", "registry_key"]
 
 CHECKPOINT_DIR = DATA_DIR / "checkpoints"
 
@@ -59,7 +62,7 @@ def save(model: nn.Module, name: str, *, metrics: dict, command: str, train_seco
 
     sidecar = {
         "name": name,
-        "model": f"{type(model).__module__}.{type(model).__qualname__}",
+        "model": registry_key(type(model)),
         "config": _config_dict(model),
         "metrics": metrics,
         "train_seconds": None if train_seconds is None else round(float(train_seconds), 1),
@@ -105,14 +108,29 @@ def _load_state(pt: Path, name: str) -> dict:
     return state
 
 
-def _model_class(path: str) -> type:
-    module, _, qualname = path.rpartition(".")
-    if not module.startswith("course_utils."):
-        raise CheckpointError(f"sidecar names model class {path!r}; only course_utils models are rebuilt.")
-    try:
-        return getattr(importlib.import_module(module), qualname)
-    except (ImportError, AttributeError) as err:
-        raise CheckpointError(f"sidecar names model class {path!r}, which this version of course_utils does not have.") from err
+def registry_key(cls: type) -> str:
+    """The key a sidecar stores for a model class: its class name, if the class is registered."""
+    if MODEL_REGISTRY.get(cls.__name__) is not cls:
+        raise TypeError(f"{cls.__qualname__} is not a registered course model: derive it from "
+                        "course_utils.models.base.CourseModel and give it a Config.")
+    return cls.__name__
+
+
+def _sidecar_key(model: str) -> str:
+    """The registry key of a sidecar's "model" entry; older sidecars hold a module path ("course_utils....MADE")."""
+    if "." in model:
+        if not model.startswith("course_utils."):
+            raise CheckpointError(f"sidecar names model class {model!r}; only course_utils models are rebuilt.")
+        return model.rpartition(".")[2]
+    return model
+
+
+def _model_class(model: str) -> type:
+    key = _sidecar_key(model)
+    if key not in MODEL_REGISTRY:
+        raise CheckpointError(f"sidecar names model {model!r}, which this version of course_utils does not have "
+                              f"(it has: {', '.join(sorted(MODEL_REGISTRY))}).")
+    return MODEL_REGISTRY[key]
 
 
 def load_weights(model: nn.Module, name: str, root: str | Path | None = None) -> nn.Module:
@@ -121,16 +139,16 @@ def load_weights(model: nn.Module, name: str, root: str | Path | None = None) ->
     meta = read_sidecar(name, root)
     have = _config_dict(model)
     want = meta["config"]
-    if meta["model"] != f"{type(model).__module__}.{type(model).__qualname__}":
+    if _sidecar_key(meta["model"]) != type(model).__name__:
         raise CheckpointError(
-            f"checkpoint {name!r} holds a {meta['model'].rpartition('.')[2]}, not a {type(model).__name__}. "
+            f"checkpoint {name!r} holds a {_sidecar_key(meta['model'])}, not a {type(model).__name__}. "
             f"Load it with load_pretrained({name!r}), which builds the right model."
         )
     diff = {k: (want.get(k), have.get(k)) for k in sorted(set(want) | set(have)) if want.get(k) != have.get(k)}
     if diff:
         details = "; ".join(f"{k}: checkpoint {a!r}, model {b!r}" for k, (a, b) in diff.items())
         raise CheckpointError(
-            f"checkpoint {name!r} was made for {meta['model']} with another config ({details}). "
+            f"checkpoint {name!r} was made for a {_sidecar_key(meta['model'])} with another config ({details}). "
             f"Build the model with the checkpoint's config (load_pretrained({name!r}) does this), "
             f"or re-train it with `python -m course_utils train {name}`."
         )

@@ -25,7 +25,7 @@ from torch.distributions import Categorical, Independent, MixtureSameFamily, Nor
 
 __all__ = [
     "DATA_DIR", "DATA_FILES", "DataFileError", "verify_data_files", "load_mnist", "load_fashion_mnist",
-    "binarized_mnist_test", "binarized_fashion_mnist_test", "dynamic_binarize", "make_loader", "two_moons", "ring_of_gaussians",
+    "DATASETS", "load_dataset", "binarized_test", "binarized_mnist_test", "binarized_fashion_mnist_test", "dynamic_binarize", "make_loader", "two_moons", "ring_of_gaussians",
     "grid_of_gaussians", "MNIST_TRAIN", "MNIST_TEST", "BINARIZATION_SEED",
 ]
 
@@ -159,6 +159,26 @@ def binarized_fashion_mnist_test(root: str | Path | None = None) -> tuple[torch.
     x, y = load_fashion_mnist("test", root)
     u = np.random.default_rng(BINARIZATION_SEED).random(x.shape, dtype=np.float32)
     return torch.from_numpy(u < x.numpy()).float(), y
+
+
+DATASETS = ("mnist", "fashion")  # the course's image datasets, by the name every helper takes
+
+
+def _check_dataset(dataset: str) -> None:
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}: expected one of {', '.join(map(repr, DATASETS))}.")
+
+
+def load_dataset(dataset: str = "mnist", split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
+    """Grey-level images (N, 1, 28, 28) and labels (N,) of `dataset` ("mnist": the course's split, "fashion")."""
+    _check_dataset(dataset)
+    return (load_mnist if dataset == "mnist" else load_fashion_mnist)(split)
+
+
+def binarized_test(dataset: str = "mnist") -> tuple[torch.Tensor, torch.Tensor]:
+    """The fixed binarized test set of `dataset`, on which every NLL of the course is measured."""
+    _check_dataset(dataset)
+    return (binarized_mnist_test if dataset == "mnist" else binarized_fashion_mnist_test)()
 
 
 def dynamic_binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

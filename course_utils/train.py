@@ -1,8 +1,9 @@
 """`fit`: the one training loop of every non-adversarial model in the course; `fit_gan`: the GANs' alternating loop.
 
 The loop knows nothing about the model beyond `model.loss(x) -> scalar`; evaluation and plots
-hang off `test_metric` and `callbacks`. Budget in epochs or seconds (whichever ends first), a
-`tqdm.auto` progress bar, a per-epoch history and a guard that stops on a NaN/inf loss.
+hang off `test_metric` and `callbacks` (per epoch) or `step_callbacks` (per step). Budget in epochs or
+seconds (whichever ends first), a `tqdm.auto` progress bar, a per-epoch history and a guard that stops
+on a NaN/inf loss. The recipes' training helpers (`fit_binarized`, `train_classifier`) are built on `fit`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from . import data as datasets
 from .data import make_loader
 from .runtime import device as default_device
 
-__all__ = ["fit", "fit_gan", "History", "GANHistory", "TrainingDiverged"]
+__all__ = ["fit", "fit_gan", "History", "GANHistory", "TrainingDiverged", "fit_binarized", "train_classifier"]
 
 
 class TrainingDiverged(FloatingPointError):
@@ -80,6 +82,7 @@ def fit(
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
     test_metric: Callable[[nn.Module], float] | None = None,
     callbacks: Iterable[Callable[[nn.Module, History], None]] = (),
+    step_callbacks: Iterable[Callable[[nn.Module, History], None]] = (),
     max_grad_norm: float | None = None,
     device: torch.device | str | None = None,
     progress: bool = True,
@@ -92,12 +95,13 @@ def fit(
     transform: applied to each batch on the device, e.g. `dynamic_binarize`.
     test_metric: called with the model (in eval mode, no grad) after each epoch.
     callbacks: called as cb(model, history) after each epoch (live plots, checkpoints...).
+    step_callbacks: called as cb(model, history) after each optimisation step (e.g. `MADE.next_mask`).
     """
     from tqdm.auto import tqdm
 
     _check_budget(epochs, seconds)
     if not hasattr(model, "loss"):
-        hint = " A GAN has two losses: train it with fit_gan()." if hasattr(model, "generator_loss") else ""
+        hint = " A GAN has two losses: train it with fit_gan()." if hasattr(model, "g_loss") else ""
         raise TypeError(f"fit() trains models with a loss(x) method; {type(model).__name__} has none.{hint}")
     dev = torch.device(device) if device is not None else default_device()
     model.to(dev)
@@ -144,6 +148,8 @@ def fit(
                 bar.update(1)
                 if hist.steps % 20 == 0:
                     bar.set_postfix(loss=f"{value:.4g}")
+                for cb in step_callbacks:
+                    cb(model, hist)
                 if seconds is not None and time.perf_counter() - start >= seconds:
                     break
             epoch += 1
@@ -164,6 +170,31 @@ def fit(
         bar.close()
         model.eval()
     return hist
+
+
+def fit_binarized(model: nn.Module, dataset: str = "mnist", *, epochs: int, lr: float, batch_size: int = 100,
+                  weight_decay: float = 0.0, **fit_kwargs) -> History:
+    """`fit` on the training images of `dataset`, freshly binarized each batch: AdamW with a cosine decay.
+
+    How every binary-pixel checkpoint is trained; fit_kwargs go to `fit` (e.g. step_callbacks).
+    """
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    return fit(model, datasets.load_dataset(dataset, "train")[0], epochs=epochs, batch_size=batch_size,
+               optimizer=opt, transform=datasets.dynamic_binarize, callbacks=[lambda m, h: schedule.step()],
+               device="cpu", **fit_kwargs)
+
+
+def train_classifier(model: nn.Module, dataset: str = "mnist", *, epochs: int, batch_size: int,
+                     augment: bool) -> History:
+    """The feature networks' training: AdamW (lr 3e-3, weight decay 1e-4), cosine decay, optional random shifts."""
+    from .models.features import random_shift
+
+    x, y = datasets.load_dataset(dataset, "train")
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    return fit(model, x, labels=y, epochs=epochs, batch_size=batch_size, optimizer=opt,
+               transform=random_shift if augment else None, callbacks=[lambda m, h: schedule.step()], device="cpu")
 
 
 @dataclass
@@ -223,8 +254,8 @@ def fit_gan(
         raise ValueError(f"steps must be a positive int, got {steps!r}.")
     if decay and steps is None:
         raise ValueError("decay=True decays the learning rate over a known number of steps: pass steps=K too.")
-    if not (hasattr(gan, "discriminator_loss") and hasattr(gan, "generator_loss")):
-        raise TypeError(f"fit_gan() trains a GAN (discriminator_loss and generator_loss); {type(gan).__name__} "
+    if not (hasattr(gan, "d_loss") and hasattr(gan, "g_loss")):
+        raise TypeError(f"fit_gan() trains a GAN (methods d_loss and g_loss); {type(gan).__name__} "
                         "has neither. Train density models and autoencoders with fit().")
     if not torch.is_tensor(data):
         raise TypeError(f"fit_gan() expects `data` as a tensor of real examples (N, ...), got {type(data).__name__}.")
@@ -259,7 +290,7 @@ def fit_gan(
             for batch in loader:
                 x = batch[0].to(dev)
                 y = batch[1].to(dev) if labels is not None else None
-                d_loss = gan.discriminator_loss(x, y)
+                d_loss = gan.d_loss(x, y)
                 if not torch.isfinite(d_loss):
                     raise _gan_diverged("discriminator", d_loss.item(), hist, lr_d or lr)
                 opt_d.zero_grad(set_to_none=True)
@@ -268,7 +299,7 @@ def fit_gan(
                 d_values.append(d_loss.item())
                 if len(d_values) < d_steps:
                     continue
-                g_loss = gan.generator_loss(len(x), y)
+                g_loss = gan.g_loss(len(x), y)
                 if not torch.isfinite(g_loss):
                     raise _gan_diverged("generator", g_loss.item(), hist, lr)
                 opt_g.zero_grad(set_to_none=True)

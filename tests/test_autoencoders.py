@@ -72,7 +72,7 @@ def test_denoising_corrupts_only_in_training():
     assert 0.4 < noisy.mean() < 0.6
     model.eval()
     assert torch.equal(model.corrupt(x), x)
-    with pytest.raises(ValueError, match="expected 'gaussian' or 'masking'"):
+    with pytest.raises(ValueError, match="noise='salt' is not implemented; expected one of 'gaussian', 'masking'"):
         DenoisingAutoencoder(DenoisingAutoencoder.Config(noise="salt"))
 
 

@@ -5,16 +5,9 @@ import itertools
 import pytest
 import torch
 
-from course_utils.models.autoregressive import (
-    FVSBN,
-    MADE,
-    NADE,
-    MaskedConv2d,
-    PixelCNN,
-    PixelRNN,
-    made_masks,
-    sample_by_full_passes,
-)
+from course_utils.models.autoregressive import FVSBN, NADE, sample_by_full_passes
+from course_utils.models.made import MADE, made_masks
+from course_utils.models.pixel_models import MaskedConv2d, PixelCNN, PixelRNN
 
 SMALL = (1, 2, 3)  # D = 6 binary pixels: all 64 images can be enumerated
 

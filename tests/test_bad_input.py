@@ -14,11 +14,13 @@ import torch
 from course_utils import checkpoints, data, metrics, plotting, runtime, source, train, zoo
 from course_utils.checkpoints import CheckpointError
 from course_utils.models.autoencoders import MLPAutoencoder, reconstruction_error
-from course_utils.models.autoregressive import FVSBN, MADE, NADE, MaskedConv2d, PixelCNN, PixelRNN
+from course_utils.models.autoregressive import FVSBN, NADE
 from course_utils.models.density import BernoulliImageModel, DiagonalGaussian, GaussianMixture
 from course_utils.models.features import MNISTClassifier
 from course_utils.models.flows import CouplingFlow
 from course_utils.models.gans import GAN, generator_loss
+from course_utils.models.made import MADE
+from course_utils.models.pixel_models import MaskedConv2d, PixelCNN, PixelRNN
 from course_utils.models.vae import VAE, gaussian_kl
 
 BITS = torch.bernoulli(torch.full((2, 1, 28, 28), 0.5), generator=torch.Generator().manual_seed(0))
@@ -71,9 +73,9 @@ CASES = {
     # ---- GANs
     "gan flat images to 2-D GAN": (lambda: GAN(GAN.Config()).discriminate(torch.rand(2, 784)), ValueError,
                                    r"GAN\.discriminate expects x of shape \(N, 2\), got \(2, 784\)"),
-    "gan D loss on [-1, 1] images": (lambda: GAN(IMAGE_GAN).discriminator_loss(GREY * 2 - 1), ValueError,
-                                     r"discriminator_loss expects images in \[0, 1\].*\(x \+ 1\) / 2"),
-    "gan D loss wrong shape": (lambda: GAN(GAN.Config()).discriminator_loss(GREY), ValueError, r"shape \(N, 2\)"),
+    "gan D loss on [-1, 1] images": (lambda: GAN(IMAGE_GAN).d_loss(GREY * 2 - 1), ValueError,
+                                     r"d_loss expects images in \[0, 1\].*\(x \+ 1\) / 2"),
+    "gan D loss wrong shape": (lambda: GAN(GAN.Config()).d_loss(GREY), ValueError, r"shape \(N, 2\)"),
     "gan loss hinge": (lambda: GAN(GAN.Config(loss="hinge")), ValueError, r"'hinge'.*'saturating', 'non_saturating'"),
     "gan labels to unconditional": (lambda: GAN(GAN.Config()).sample(2, labels=torch.tensor([1, 2])), ValueError,
                                     r"unconditional.*without labels"),

@@ -88,7 +88,7 @@ def test_shapes_ranges_and_losses(config, shape):
         assert 0 <= x.min() and x.max() <= 1
     labels = torch.arange(8) % 10 if config.num_classes else None
     assert gan.discriminate(x, labels).shape == (8 // config.pack,)
-    for loss in (gan.discriminator_loss(x, labels), gan.generator_loss(8, labels)):
+    for loss in (gan.d_loss(x, labels), gan.g_loss(8, labels)):
         assert loss.dim() == 0 and torch.isfinite(loss)
 
 
@@ -116,15 +116,15 @@ def test_sampling_is_repeatable_with_a_generator():
 
 
 @pytest.mark.parametrize("make,match", [
-    (lambda: GAN(GAN.Config(arch="dcgan")), "DCGAN is built for \\(1, 28, 28\\)"),
-    (lambda: GAN(GAN.Config(loss="hinge")), "unknown GAN loss 'hinge'"),
-    (lambda: GAN(GAN.Config(arch="resnet")), "arch must be 'mlp' or 'dcgan'"),
-    (lambda: GAN(GAN.Config(pack=2, num_classes=10)), "pack > 1 is not supported"),
+    (lambda: GAN(GAN.Config(arch="dcgan")), "data_shape=\\(2,\\); expected \\(1, 28, 28\\) for the DCGAN"),
+    (lambda: GAN(GAN.Config(loss="hinge")), "loss='hinge' is not implemented; expected one of 'saturating'"),
+    (lambda: GAN(GAN.Config(arch="resnet")), "arch='resnet' is not implemented; expected one of 'mlp', 'dcgan'"),
+    (lambda: GAN(GAN.Config(pack=2, num_classes=10)), "pack > 1 with num_classes > 0 is not supported"),
     (lambda: GAN().sample(0), "positive int n"),
     (lambda: GAN().discriminate(torch.randn(4, 3)), "expects x of shape \\(N, 2\\), got \\(4, 3\\)"),
     (lambda: GAN(GAN.Config(pack=4)).discriminate(torch.randn(6, 2)), "divisible by 4, got 6"),
     (lambda: GAN().sample(4, labels=torch.zeros(4, dtype=torch.long)), "unconditional"),
-    (lambda: GAN(GAN.Config(num_classes=3)).generator_loss(4), "conditional on 3 classes"),
+    (lambda: GAN(GAN.Config(num_classes=3)).g_loss(4), "conditional on 3 classes"),
     (lambda: GAN(GAN.Config(num_classes=3)).sample(2, labels=torch.tensor([0, 3])), "0..2, got 0..3"),
     (lambda: GAN(GAN.Config(num_classes=3)).sample(2, labels=torch.tensor([0.0, 1.0])), "int64 tensor of shape \\(2,\\)"),
     (lambda: GAN(GAN.Config(data_shape=(1, 28, 28))).discriminate(torch.full((2, 1, 28, 28), 255.0)), "images in \\[0, 1\\]"),
@@ -166,7 +166,7 @@ def test_fit_gan_stops_on_nan_with_a_clear_message():
         fit_gan(gan, _ring(256), epochs=1, batch_size=256, progress=False, device="cpu")
     x = _ring(256)
     x[7] = float("nan")  # NaN in the data is caught before any training, with its own message
-    with pytest.raises(ValueError, match="discriminator_loss got x with NaN or inf values"):
+    with pytest.raises(ValueError, match="d_loss got x with NaN or inf values"):
         fit_gan(GAN(), x, epochs=1, batch_size=256, progress=False, device="cpu")
 
 

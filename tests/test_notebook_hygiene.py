@@ -1,9 +1,12 @@
 """Every committed notebook is the product as students and instructors see it: check its file, not its kernel.
 
 Executed top to bottom (execution counts 1..n), no error outputs, under 3 MB, slideshow metadata on every cell,
-at least three exercises with self-checks. (nbval runs the cells; this checks what was committed.)
+at least three exercises with self-checks, and every `show(...)` listing equal to the package's current source.
+(nbval runs the cells; this checks what was committed.)
 """
 
+import ast
+import importlib
 import re
 from pathlib import Path
 
@@ -70,3 +73,40 @@ def test_at_least_three_exercises_with_checks(path):
     assert all(e.startswith(prefix) for e in checked), f"{path.name}: exercises {sorted(checked)} not numbered {prefix}N."
     stated = {m for c in nb["cells"] if c["cell_type"] == "markdown" for m in re.findall(r"Exercise \d+\.\d+", c["source"])}
     assert checked <= stated, f"{path.name}: checks {sorted(checked - stated)} have no exercise text in a markdown cell."
+
+
+def _show_calls(source: str) -> int:
+    """How many times a cell calls `show(...)` (the package's source display)."""
+    tree = ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    return sum(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "show" for n in ast.walk(tree))
+
+
+def _resolve(dotted: str):
+    """The object named "package.module.Class.method" (import the longest module prefix, then getattr)."""
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            obj = getattr(obj, name)
+        return obj
+    raise ImportError(dotted)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_show_output_is_the_current_source(path):
+    """Each `show(obj)` in a cell left one listing, and it is today's source of obj: stale or missing listings fail."""
+    from course_utils.source import SHOW_METADATA_KEY, source_of
+
+    for index, cell in enumerate(_code_cells(_load(path))):
+        listings = [o for o in cell["outputs"] if SHOW_METADATA_KEY in o.get("metadata", {})]
+        calls = _show_calls(cell["source"])
+        assert len(listings) == calls, (f"{path.name}, code cell {index + 1}: {calls} show() calls but {len(listings)} "
+                                        "source listings were committed; re-run the notebook.")
+        for output in listings:
+            meta = output["metadata"][SHOW_METADATA_KEY]
+            current = source_of(_resolve(meta["object"]), meta["start"])
+            assert output["data"]["text/plain"] == current, (
+                f"{path.name}, code cell {index + 1}: the listing of {meta['object']} is out of date; re-run the notebook.")

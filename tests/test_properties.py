@@ -19,9 +19,11 @@ from course_utils.metrics import (
     gaussian_statistics,
     nats_from_bits_per_dim,
 )
-from course_utils.models.autoregressive import FVSBN, MADE, NADE, PixelCNN, PixelRNN
+from course_utils.models.autoregressive import FVSBN, NADE
 from course_utils.models.density import BernoulliImageModel
 from course_utils.models.flows import CouplingFlow
+from course_utils.models.made import MADE
+from course_utils.models.pixel_models import PixelCNN, PixelRNN
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])

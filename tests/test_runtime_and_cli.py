@@ -1,3 +1,5 @@
+import inspect
+
 import pytest
 import torch
 
@@ -5,6 +7,7 @@ from course_utils import device, seed_everything, set_threads, show
 from course_utils.__main__ import main
 from course_utils.environment import environment_report
 from course_utils.models.density import BernoulliImageModel
+from course_utils.source import source_bundle
 
 
 def test_seed_everything_repeats_draws_and_rejects_non_ints():
@@ -27,12 +30,33 @@ def test_device_and_threads():
         set_threads(0)
 
 
-def test_show_renders_the_real_source():
-    html = show(BernoulliImageModel.fit_closed_form)
-    assert "fit_closed_form" in html.data and "clamp" in html.data
-    assert "self" in show(BernoulliImageModel.fit_closed_form, start="check_tensor").data
+def test_show_renders_the_real_source(capsys):
+    data, metadata = source_bundle(BernoulliImageModel.fit_closed_form)
+    assert "fit_closed_form" in data["text/html"] and "clamp" in data["text/html"]
+    assert data["text/plain"] == inspect.getsource(BernoulliImageModel.fit_closed_form)
+    assert metadata["course_utils.show"]["object"] == "course_utils.models.density.BernoulliImageModel.fit_closed_form"
+    assert source_bundle(BernoulliImageModel.fit_closed_form, start="check_tensor")[0]["text/plain"].lstrip().startswith(
+        "check_tensor")
+    assert show(BernoulliImageModel.fit_closed_form) is None  # it displays (here: prints), it returns nothing
+    assert "def fit_closed_form" in capsys.readouterr().out
     with pytest.raises(TypeError, match="needs a class, function or method"):
         show(42)
+
+
+def test_every_show_call_in_a_kernel_displays():
+    """Two show() calls in one cell must give two listings (a returned HTML object would show only the last)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shown = []
+    shell.display_pub.publish = lambda data, metadata=None, **kw: shown.append(metadata)
+    try:
+        shell.run_cell("from course_utils import show\n"
+                       "from course_utils.models.density import BernoulliImageModel as B\n"
+                       "show(B.fit_closed_form)\nshow(B.distribution)")
+    finally:
+        InteractiveShell.clear_instance()
+    assert [m["course_utils.show"]["object"].rsplit(".", 1)[1] for m in shown] == ["fit_closed_form", "distribution"]
 
 
 def test_environment_report_lists_data_and_checkpoints():

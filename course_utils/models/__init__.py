@@ -1,6 +1,11 @@
 """The course's models, one module per family; every model is a plain torch.nn.Module.
 
-Shared interface: density models have `log_prob(x)` (per-example, nats) and `sample(n)`;
-latent models add `encode`/`decode`; every model has `loss(x)` for training and a frozen
-dataclass `config` (its class is `Model.Config`) so checkpoints can rebuild it.
+The one contract they share is written once in `base.py` (ModelConfig, CourseModel, GenerativeModel,
+DensityModel, LatentModel). Importing this package imports every family, so that `MODEL_REGISTRY`
+knows every model class by the name a checkpoint's sidecar stores.
 """
+
+from . import autoencoders, autoregressive, density, features, flows, gans, made, pixel_models, vae  # noqa: F401
+from .base import MODEL_REGISTRY, model_class
+
+__all__ = ["MODEL_REGISTRY", "model_class"]

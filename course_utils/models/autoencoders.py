@@ -9,19 +9,22 @@ loss; binary cross-entropy is the alternative when pixels are read as probabilit
 - LinearAutoencoder: no non-linearity; its optimum spans the PCA subspace.
 - DenoisingAutoencoder: an MLP AE trained to map corrupted x back to the clean x.
 
-All have encode(x) -> z (N, latent_dim), decode(z) -> x_hat (N, 1, 28, 28), reconstruct(x), loss(x).
-A plain autoencoder has no density and no prior over z: it is not yet a generative model.
+All are `LatentModel`s (models/base.py): encode(x) -> z (N, latent_dim), decode(z) -> x_hat (N, 1, 28, 28)
+(pixels in [0, 1]; the linear AE's are unbounded), reconstruct(x), loss(x). A plain autoencoder has no
+density and no prior over z, so it has no `sample`: it is not yet a generative model (notebook 03).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..validation import check_finite, check_tensor, module_device
+from ..validation import check_finite, check_tensor
+from .base import CourseModel, LatentModel, ModelConfig
 
 __all__ = ["reconstruction_error", "MLPAutoencoder", "ConvAutoencoder", "LinearAutoencoder", "DenoisingAutoencoder"]
 
@@ -42,27 +45,31 @@ def reconstruction_error(x: torch.Tensor, x_hat: torch.Tensor, kind: str = "l2")
     raise ValueError(f"unknown reconstruction loss {kind!r}: expected 'l2' or 'bce'.")
 
 
-class _Autoencoder(nn.Module):
-    """encode/decode come from subclasses; this adds checks, reconstruct and the loss."""
+class _Autoencoder(LatentModel, CourseModel):
+    """Subclasses give `_encode` and `_decode_raw` (the decoder before its output function); this adds the
+    checks, `encode`/`decode` and the loss."""
+
+    sigmoid_output = True  # decode applies a sigmoid (pixels in [0, 1]); the linear AE sets False
 
     def _check(self, x: torch.Tensor) -> torch.Tensor:
         who = type(self).__name__
-        return check_finite(check_tensor(x, IMAGE, who=who, device=module_device(self)), who=who)
+        return check_finite(check_tensor(x, IMAGE, who=who, device=self.device), who=who)
 
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def _decode_raw(self, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """x (N, 1, 28, 28) -> z = f(x), (N, latent_dim)."""
+        return self._encode(self._check(x))
+
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z (N, latent_dim) -> x_hat (N, 1, 28, 28); pixels in [0, 1] for the sigmoid decoders."""
-        check_tensor(z, (self.config.latent_dim,), name="z", who=type(self).__name__,
-                     device=module_device(self))
-        out = self.decode_logits(z)
+        """z (N, latent_dim) -> x_hat = g(z), (N, 1, 28, 28); pixels in [0, 1] for the sigmoid decoders."""
+        check_tensor(z, (self.config.latent_dim,), name="z", who=type(self).__name__, device=self.device)
+        out = self._decode_raw(z)
         return torch.sigmoid(out) if self.config.loss == "bce" or self.sigmoid_output else out
-
-    sigmoid_output = True
-
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
 
     def corrupt(self, x: torch.Tensor) -> torch.Tensor:
         return x  # plain autoencoder: the input is the target
@@ -75,7 +82,7 @@ class _Autoencoder(nn.Module):
             if x.min() < 0 or x.max() > 1:
                 raise ValueError(f"{type(self).__name__} with loss='bce' expects pixels in [0, 1], "
                                  f"got [{x.min():.3g}, {x.max():.3g}].")
-            return reconstruction_error(x, self.decode_logits(z), "bce").mean()
+            return reconstruction_error(x, self._decode_raw(z), "bce").mean()  # BCE on logits: stable
         return reconstruction_error(x, self.decode(z), "l2").mean()
 
 
@@ -83,10 +90,13 @@ class MLPAutoencoder(_Autoencoder):
     """784 -> hidden... -> latent_dim -> ...hidden -> 784, ReLU between layers, sigmoid output."""
 
     @dataclass(frozen=True)
-    class Config:
+    class Config(ModelConfig):
         latent_dim: int = 2  # size of the code z
         hidden: tuple = (512, 256)  # encoder widths; the decoder mirrors them
-        loss: str = "l2"  # "l2" (the lecture's J) or "bce"
+        loss: Literal["l2", "bce"] = "l2"  # "l2" (the lecture's J) or "bce"
+
+        def validate(self):
+            self.require_positive("latent_dim", "hidden")
 
     def __init__(self, config: Config | None = None):
         super().__init__()
@@ -102,11 +112,10 @@ class MLPAutoencoder(_Autoencoder):
         dec += [nn.Linear(back[-1], 28 * 28), nn.Unflatten(1, IMAGE)]
         self.encoder, self.decoder = nn.Sequential(*enc), nn.Sequential(*dec)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """x (N, 1, 28, 28) -> z (N, latent_dim)."""
-        return self.encoder(self._check(x))
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)  # (N, latent_dim)
 
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+    def _decode_raw(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)  # (N, 1, 28, 28), before the sigmoid
 
 
@@ -114,10 +123,13 @@ class ConvAutoencoder(_Autoencoder):
     """Two stride-2 convolutions (28 -> 14 -> 7) and a linear code; transposed convolutions back."""
 
     @dataclass(frozen=True)
-    class Config:
+    class Config(ModelConfig):
         latent_dim: int = 16  # size of the code z
         channels: int = 32  # channels of the first conv layer (the second has twice as many)
-        loss: str = "l2"  # "l2" or "bce"
+        loss: Literal["l2", "bce"] = "l2"  # "l2" or "bce"
+
+        def validate(self):
+            self.require_positive("latent_dim", "channels")
 
     def __init__(self, config: Config | None = None):
         super().__init__()
@@ -134,11 +146,11 @@ class ConvAutoencoder(_Autoencoder):
             nn.ConvTranspose2d(c, 1, 4, stride=2, padding=1),  # (N, 1, 28, 28)
         )
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(self._check(x))
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)  # (N, latent_dim)
 
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
-        return self.decoder(z)
+    def _decode_raw(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)  # (N, 1, 28, 28), before the sigmoid
 
 
 class LinearAutoencoder(_Autoencoder):
@@ -148,9 +160,12 @@ class LinearAutoencoder(_Autoencoder):
     sigmoid_output = False
 
     @dataclass(frozen=True)
-    class Config:
+    class Config(ModelConfig):
         latent_dim: int = 8  # k, the number of principal directions it can learn
-        loss: str = "l2"  # only "l2" makes it equivalent to PCA
+        loss: Literal["l2"] = "l2"  # the squared error: what makes it equivalent to PCA
+
+        def validate(self):
+            self.require_positive("latent_dim")
 
     def __init__(self, config: Config | None = None):
         super().__init__()
@@ -165,10 +180,10 @@ class LinearAutoencoder(_Autoencoder):
         self.bias.copy_(self._check(x).flatten(1).mean(0))
         return self
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.enc(self._check(x).flatten(1) - self.bias)  # (N, k)
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.enc(x.flatten(1) - self.bias)  # (N, k)
 
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+    def _decode_raw(self, z: torch.Tensor) -> torch.Tensor:
         return (self.dec(z) + self.bias).view(-1, *IMAGE)  # (N, 1, 28, 28)
 
 
@@ -182,13 +197,17 @@ class DenoisingAutoencoder(MLPAutoencoder):
     @dataclass(frozen=True)
     class Config(MLPAutoencoder.Config):
         latent_dim: int = 32
-        noise: str = "gaussian"  # "gaussian" or "masking"
+        noise: Literal["gaussian", "masking"] = "gaussian"  # additive Gaussian noise, or pixels set to 0
         noise_level: float = 0.5  # std of the Gaussian noise, or the masking probability
+
+        def validate(self):
+            super().validate()
+            limit = float("inf") if self.noise == "gaussian" else 1
+            self.require(0 <= self.noise_level <= limit, "noise_level",
+                         "a std >= 0" if self.noise == "gaussian" else "a probability in [0, 1]")
 
     def __init__(self, config: Config | None = None):
         super().__init__(config or self.Config())
-        if self.config.noise not in ("gaussian", "masking"):
-            raise ValueError(f"unknown noise {self.config.noise!r}: expected 'gaussian' or 'masking'.")
 
     def add_noise(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """The corruption x -> x_tilde (also used in the notebook to make noisy test images)."""

@@ -5,8 +5,9 @@
 - GaussianMixture: K diagonal Gaussians, fitted by gradient ascent on the log-likelihood
   (notebook 01 cross-checks it against scikit-learn's EM).
 
-Each has log_prob(x) -> (N,) nats, sample(n), loss(x) = -mean log_prob(x), and a closed-form
-`fit_closed_form(x)` where one exists. Built on torch.distributions.
+Each is a `DensityModel` (models/base.py): log_prob(x) -> (N,) nats, sample(n, *, generator=None),
+loss(x) = -mean log_prob(x), and a closed-form `fit_closed_form(x)` where one exists. The densities come
+from torch.distributions; sampling draws from a torch.Generator so that seeded draws repeat.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ from torch.distributions import (
     Normal,
 )
 
-from ..validation import check_binary, check_finite, check_tensor, module_device
+from ..validation import check_binary, check_finite, check_tensor
+from .base import DensityModel, ModelConfig
 
 __all__ = ["BernoulliImageModel", "DiagonalGaussian", "FullGaussian", "GaussianMixture"]
 
 
-class _DensityModel(nn.Module):
-    """log_prob/sample/loss on top of a torch.distributions object returned by `distribution()`."""
+class _DistributionModel(DensityModel):
+    """log_prob on top of the torch.distributions object that `distribution()` returns."""
 
     event_shape: tuple = ()
 
@@ -39,28 +41,21 @@ class _DensityModel(nn.Module):
         raise NotImplementedError
 
     def _check(self, x: torch.Tensor) -> torch.Tensor:
-        check_tensor(x, self.event_shape, who=type(self).__name__, device=module_device(self))
+        check_tensor(x, self.event_shape, who=type(self).__name__, device=self.device)
         return check_finite(x, who=type(self).__name__)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, *event_shape) -> log p(x) per example, (N,) nats."""
         return self.distribution().log_prob(self._check(x))
 
-    def loss(self, x: torch.Tensor) -> torch.Tensor:
-        """Negative mean log-likelihood: minimising it is maximum likelihood."""
-        return -self.log_prob(x).mean()
-
-    @torch.no_grad()
-    def sample(self, n: int) -> torch.Tensor:
-        """n samples, (n, *event_shape)."""
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"sample(n) needs a positive int n, got {n!r}.")
-        return self.distribution().sample((n,))
+    def _noise(self, n: int, generator) -> torch.Tensor:
+        """eps ~ N(0, I), (n, *event_shape), from `generator`."""
+        return torch.randn(n, *self.event_shape, generator=generator, device=self.device)
 
 
 # ------------------------------------------------------------------ images
 
-class BernoulliImageModel(_DensityModel):
+class BernoulliImageModel(_DistributionModel):
     """p(x) = prod_i Bernoulli(x_i | sigmoid(l_i)): every pixel independent, one logit per pixel.
 
     The MLE is closed form: p_i = mean of pixel i over the training set. Ignoring all
@@ -68,9 +63,14 @@ class BernoulliImageModel(_DensityModel):
     """
 
     @dataclass(frozen=True)
-    class Config:
+    class Config(ModelConfig):
         shape: tuple = (1, 28, 28)  # image shape (C, H, W)
         clamp: float = 1e-3  # closed-form fit keeps p in [clamp, 1-clamp] so no test pixel gets p=0
+
+        def validate(self):
+            self.require(len(self.shape) == 3, "shape", "an image shape (C, H, W)")
+            self.require_positive("shape")
+            self.require(0 < self.clamp < 0.5, "clamp", "a number in (0, 0.5)")
 
     def __init__(self, config: Config | None = None):
         super().__init__()
@@ -84,10 +84,13 @@ class BernoulliImageModel(_DensityModel):
     def _check(self, x):
         return check_binary(super()._check(x), who=type(self).__name__)
 
+    def _sample(self, n, generator):
+        return torch.bernoulli(self.probs.expand(n, *self.event_shape), generator=generator)
+
     @torch.no_grad()
     def fit_closed_form(self, x: torch.Tensor) -> BernoulliImageModel:
         """Set p_i = mean_n x_ni (clamped). x: (N, C, H, W) in {0, 1} or grey levels in [0, 1]."""
-        check_tensor(x, self.event_shape, who=type(self).__name__, device=module_device(self))
+        check_tensor(x, self.event_shape, who=type(self).__name__, device=self.device)
         p = x.mean(0).clamp(self.config.clamp, 1 - self.config.clamp)
         self.logits.copy_(torch.log(p) - torch.log1p(-p))
         return self
@@ -99,12 +102,15 @@ class BernoulliImageModel(_DensityModel):
 
 # ------------------------------------------------------------------ Gaussians on R^d
 
-class DiagonalGaussian(_DensityModel):
+class DiagonalGaussian(_DistributionModel):
     """N(x | mu, diag(sigma^2)); the MLE is the sample mean and the (biased) sample std."""
 
     @dataclass(frozen=True)
-    class Config:
+    class Config(ModelConfig):
         dim: int = 2  # dimension d of x
+
+        def validate(self):
+            self.require_positive("dim")
 
     def __init__(self, config: Config | None = None):
         super().__init__()
@@ -116,6 +122,9 @@ class DiagonalGaussian(_DensityModel):
     def distribution(self):
         return Independent(Normal(self.mean, self.log_std.exp()), 1)
 
+    def _sample(self, n, generator):
+        return self.mean + self.log_std.exp() * self._noise(n, generator)  # (n, d)
+
     @torch.no_grad()
     def fit_closed_form(self, x: torch.Tensor) -> DiagonalGaussian:
         self._check(x)
@@ -124,12 +133,15 @@ class DiagonalGaussian(_DensityModel):
         return self
 
 
-class FullGaussian(_DensityModel):
+class FullGaussian(_DistributionModel):
     """N(x | mu, L L^T) with a learnable lower-triangular L (positive diagonal via exp)."""
 
     @dataclass(frozen=True)
-    class Config:
+    class Config(ModelConfig):
         dim: int = 2  # dimension d of x
+
+        def validate(self):
+            self.require_positive("dim")
 
     def __init__(self, config: Config | None = None):
         super().__init__()
@@ -147,6 +159,9 @@ class FullGaussian(_DensityModel):
     def distribution(self):
         return MultivariateNormal(self.mean, scale_tril=self.scale_tril)
 
+    def _sample(self, n, generator):
+        return self.mean + self._noise(n, generator) @ self.scale_tril.T  # x = mu + L eps, (n, d)
+
     @torch.no_grad()
     def fit_closed_form(self, x: torch.Tensor) -> FullGaussian:
         """mu = mean, Sigma = (1/N) sum (x - mu)(x - mu)^T, stored as its Cholesky factor."""
@@ -159,7 +174,7 @@ class FullGaussian(_DensityModel):
         return self
 
 
-class GaussianMixture(_DensityModel):
+class GaussianMixture(_DistributionModel):
     """p(x) = sum_k pi_k N(x | mu_k, diag(sigma_k^2)), fitted by gradient MLE.
 
     log p(x) = logsumexp_k [log pi_k + log N(x | mu_k, sigma_k)]; torch.distributions'
@@ -167,10 +182,14 @@ class GaussianMixture(_DensityModel):
     """
 
     @dataclass(frozen=True)
-    class Config:
+    class Config(ModelConfig):
         dim: int = 2  # dimension d of x
         components: int = 8  # number K of Gaussians
         init_std: float = 0.5  # initial sigma of every component
+
+        def validate(self):
+            self.require_positive("dim", "components")
+            self.require(self.init_std > 0, "init_std", "a positive number")
 
     def __init__(self, config: Config | None = None):
         super().__init__()
@@ -184,6 +203,10 @@ class GaussianMixture(_DensityModel):
     def distribution(self):
         comps = Independent(Normal(self.means, self.log_stds.exp()), 1)
         return MixtureSameFamily(Categorical(logits=self.weight_logits), comps)
+
+    def _sample(self, n, generator):
+        k = torch.multinomial(self.weights, n, replacement=True, generator=generator)  # (n,) component of each
+        return self.means[k] + self.log_stds[k].exp() * self._noise(n, generator)  # (n, d)
 
     @torch.no_grad()
     def init_from_data(self, x: torch.Tensor, seed: int = 0) -> GaussianMixture:

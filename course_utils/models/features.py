@@ -16,7 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..validation import check_finite, check_tensor, module_device
+from ..validation import check_finite, check_tensor
+from .base import CourseModel, ModelConfig
 
 __all__ = ["MNISTClassifier", "load_feature_network", "random_shift"]
 
@@ -34,14 +35,18 @@ def random_shift(x: torch.Tensor, max_shift: int = 2) -> torch.Tensor:
     return padded[idx, :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
 
 
-class MNISTClassifier(nn.Module):
+class MNISTClassifier(CourseModel):
     """Two conv blocks (conv-BN-ReLU-pool) and a 128-unit penultimate layer: ~99% on the course's test split."""
 
     @dataclass(frozen=True)
-    class Config:
-        channels: tuple = (32, 64)
-        features: int = 128
+    class Config(ModelConfig):
+        channels: tuple = (32, 64)  # channels of the two conv blocks
+        features: int = 128  # size of the penultimate layer: the course FID's features
         num_classes: int = 10
+
+        def validate(self):
+            self.require(len(self.channels) == 2, "channels", "two channel counts, one per conv block")
+            self.require_positive("channels", "features", "num_classes")
 
     def __init__(self, config: Config | None = None):
         super().__init__()
@@ -56,7 +61,7 @@ class MNISTClassifier(nn.Module):
 
     def _check(self, x: torch.Tensor) -> torch.Tensor:
         who = "MNISTClassifier"
-        check_finite(check_tensor(x, IMAGE, who=who, device=module_device(self)), who=who)
+        check_finite(check_tensor(x, IMAGE, who=who, device=self.device), who=who)
         if x.numel() and (x.min() < 0 or x.max() > 1):
             raise ValueError(f"{who} expects images in [0, 1], got values in [{x.min():.3g}, {x.max():.3g}]. "
                              "Divide uint8 images by 255; map [-1, 1] images with (x + 1) / 2.")
@@ -78,7 +83,7 @@ class MNISTClassifier(nn.Module):
         """Features of many images in eval mode, batched: (N, 1, 28, 28) -> (N, features) on the CPU."""
         was_training = self.training
         self.eval()
-        dev = next(self.parameters()).device
+        dev = self.device
         out = torch.cat([self.features(x[i : i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
         self.train(was_training)
         return out
@@ -88,7 +93,7 @@ class MNISTClassifier(nn.Module):
         """Predicted labels (N,) int64."""
         was_training = self.training
         self.eval()
-        dev = next(self.parameters()).device
+        dev = self.device
         out = torch.cat([self(x[i : i + batch_size].to(dev)).argmax(1).cpu() for i in range(0, len(x), batch_size)])
         self.train(was_training)
         return out

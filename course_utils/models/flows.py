@@ -11,8 +11,8 @@ An affine coupling layer keeps one part of x, x_a = x * mask, and transforms the
 so both its inverse and its log-determinant are cheap (the Jacobian is triangular). Layers
 alternate which coordinates they keep.
 
-CouplingFlow: forward(x) -> (z, log_det) (N, D), (N,); inverse(z) -> x; log_prob(x) -> (N,) nats;
-sample(n) -> (n, D); loss(x).
+CouplingFlow (a `DensityModel`, models/base.py): forward(x) -> (z, log_det) (N, D), (N,); inverse(z) -> x;
+log_prob(x) -> (N,) nats; sample(n, *, generator=None) -> (n, D); loss(x) = -mean log_prob(x).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import torch
 from torch import nn
 from torch.distributions import Independent, Normal
 
-from ..validation import check_finite, check_tensor, module_device
+from ..validation import check_finite, check_tensor
+from .base import DensityModel, ModelConfig
 
 __all__ = ["AffineCoupling", "CouplingFlow"]
 
@@ -56,21 +57,24 @@ class AffineCoupling(nn.Module):
         return (y - t) * torch.exp(-s)
 
 
-class CouplingFlow(nn.Module):
+class CouplingFlow(DensityModel):
     """A stack of affine coupling layers with alternating masks and a standard normal base density."""
 
     @dataclass(frozen=True)
-    class Config:
-        dim: int = 2
-        layers: int = 8
-        hidden: int = 64
+    class Config(ModelConfig):
+        dim: int = 2  # D, the data dimension (a coupling layer needs two parts: D >= 2)
+        layers: int = 8  # coupling layers; even and odd ones keep alternate coordinates (>= 2)
+        hidden: int = 64  # width of the MLP that gives each layer's shift and log-scale
+
+        def validate(self):
+            self.require_positive("hidden")
+            for field in ("dim", "layers"):
+                self.require(isinstance(getattr(self, field), int) and getattr(self, field) >= 2, field, "an int >= 2")
 
     def __init__(self, config: Config | None = None):
         super().__init__()
         self.config = config or self.Config()
         D = self.config.dim
-        if D < 2 or self.config.layers < 2:
-            raise ValueError(f"a coupling flow needs dim >= 2 and layers >= 2, got {self.config}.")
         first = (torch.arange(D) % 2 == 0).float()
         self.couplings = nn.ModuleList(
             AffineCoupling(first if i % 2 == 0 else 1 - first, self.config.hidden) for i in range(self.config.layers)
@@ -84,7 +88,7 @@ class CouplingFlow(nn.Module):
 
     def _check(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
         who = type(self).__name__
-        x = check_tensor(x, (self.config.dim,), name=name, who=who, device=module_device(self))
+        x = check_tensor(x, (self.config.dim,), name=name, who=who, device=self.device)
         return check_finite(x, name=name, who=who)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -107,12 +111,6 @@ class CouplingFlow(nn.Module):
         z, log_det = self.forward(x)
         return self.base.log_prob(z) + log_det
 
-    def loss(self, x: torch.Tensor) -> torch.Tensor:
-        return -self.log_prob(x).mean()
-
-    @torch.no_grad()
-    def sample(self, n: int) -> torch.Tensor:
-        """n samples x = f^{-1}(z), z ~ N(0, I): (n, D)."""
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"sample(n) needs a positive int n, got {n!r}.")
-        return self.inverse(self.base.sample((n,)))
+    def _sample(self, n, generator):
+        """x = f^{-1}(z), z ~ N(0, I): (n, D)."""
+        return self.inverse(torch.randn(n, self.config.dim, generator=generator, device=self.device))

@@ -15,15 +15,19 @@ V(D*, G) = -log 4 + 2 JS(p_data || p_g). Losses here take the discriminator's *l
 Remedies for mode collapse and instability: `pack` > 1 (PacGAN: D judges `pack` samples at once),
 `spectral_norm=True` (every D layer has spectral norm 1), or the WGAN-GP loss.
 
-GAN: sample(n) -> (n, *data_shape); generate(z) -> samples; discriminate(x) -> (N // pack,) logits;
-discriminator_loss(x) and generator_loss(n) -> scalars for `fit_gan`'s alternating updates.
+GAN, a `GenerativeModel` (models/base.py) without a likelihood: sample(n, *, generator=None, labels=None)
+-> (n, *data_shape); generate(z) -> samples; discriminate(x) -> (N // pack,) logits; d_loss(x) and
+g_loss(n) -> scalars for `fit_gan`'s alternating updates. The module-level functions `discriminator_loss`
+and `generator_loss` compute the same losses from logits.
 Image GANs (data_shape (1, 28, 28)) take and give images in [0, 1]; internally G ends in tanh.
 """
 
 from __future__ import annotations
 
 import math
+import typing
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
@@ -31,10 +35,12 @@ from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 from ..validation import check_finite, check_tensor
+from .base import GenerativeModel, ModelConfig
 
 __all__ = ["GAN", "LOSSES", "discriminator_loss", "generator_loss", "gradient_penalty", "optimal_discriminator"]
 
-LOSSES = ("saturating", "non_saturating", "wasserstein_gp")
+Loss = Literal["saturating", "non_saturating", "wasserstein_gp"]
+LOSSES = typing.get_args(Loss)
 
 
 def _check_loss(kind: str) -> None:
@@ -127,28 +133,38 @@ class _DCDiscriminator(nn.Module):
         return self.net(x)
 
 
-class GAN(nn.Module):
+class GAN(GenerativeModel):
     """A generator and a discriminator (MLP or DCGAN), optionally class-conditional, with the chosen loss."""
 
     @dataclass(frozen=True)
-    class Config:
+    class Config(ModelConfig):
         data_shape: tuple = (2,)  # (2,) for the 2-D toys, (1, 28, 28) for MNIST images in [0, 1]
-        latent_dim: int = 2
-        arch: str = "mlp"  # "mlp" or "dcgan" (28x28 images only)
+        latent_dim: int = 2  # size of the noise z
+        arch: Literal["mlp", "dcgan"] = "mlp"  # MLPs, or DCGAN convolutions (28x28 images only)
         hidden: tuple = (128, 128, 128)  # MLP widths of G
         d_hidden: tuple | None = None  # MLP widths of D (None: G's, reversed)
         width: int = 32  # DCGAN: channels of the first D layer / last G layer
-        loss: str = "non_saturating"  # "saturating", "non_saturating" or "wasserstein_gp"
+        loss: Loss = "non_saturating"  # what G and D minimise (see the module docstring)
         pack: int = 1  # PacGAN: D sees `pack` samples at once (1 = a plain GAN)
         spectral_norm: bool = False  # spectral normalisation of D's layers
         minibatch_std: bool = False  # D's last layer also sees the batch's feature spread (ProGAN)
         num_classes: int = 0  # > 0: class-conditional G(z, y) and D(x, y)
         gp_weight: float = 10.0  # WGAN-GP penalty weight
 
+        def validate(self):
+            self.require_positive("data_shape", "latent_dim", "hidden", "width", "pack")
+            if self.d_hidden is not None:
+                self.require_positive("d_hidden")
+            self.require(isinstance(self.num_classes, int) and self.num_classes >= 0, "num_classes", "an int >= 0")
+            self.require(self.arch == "mlp" or tuple(self.data_shape) == (1, 28, 28), "data_shape",
+                         "(1, 28, 28) for the DCGAN; use arch='mlp' for other shapes")
+            self.require(not (self.num_classes and self.pack > 1), "pack",
+                         "1 for a conditional GAN (pack > 1 with num_classes > 0 is not supported)")
+            self.require(self.gp_weight >= 0, "gp_weight", "a penalty weight >= 0")
+
     def __init__(self, config: Config | None = None):
         super().__init__()
         c = self.config = config or self.Config()
-        self._validate_config(c)
         self.data_shape = tuple(c.data_shape)
         self.is_image = len(self.data_shape) == 3
         dim = math.prod(self.data_shape)
@@ -167,24 +183,7 @@ class GAN(nn.Module):
         if cond and c.arch == "dcgan":  # projection discriminator: logit += <embed(y), features>
             self.embed = nn.Embedding(cond, features)
 
-    @staticmethod
-    def _validate_config(c: Config) -> None:
-        if c.arch not in ("mlp", "dcgan"):
-            raise ValueError(f"GAN arch must be 'mlp' or 'dcgan', got {c.arch!r}.")
-        if c.arch == "dcgan" and tuple(c.data_shape) != (1, 28, 28):
-            raise ValueError(f"the DCGAN is built for (1, 28, 28) images, got data_shape={tuple(c.data_shape)}; "
-                             "use arch='mlp' for other shapes.")
-        _check_loss(c.loss)
-        if c.pack < 1 or c.latent_dim < 1 or c.num_classes < 0:
-            raise ValueError(f"GAN needs pack >= 1, latent_dim >= 1 and num_classes >= 0, got {c}.")
-        if c.num_classes and c.pack > 1:
-            raise ValueError("a conditional GAN with pack > 1 is not supported: use pack=1 or num_classes=0.")
-
     # ------------------------------------------------------------------ helpers
-    @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device
-
     def _one_hot(self, labels: torch.Tensor | None, n: int) -> torch.Tensor | None:
         if not self.config.num_classes:
             if labels is not None:
@@ -255,24 +254,16 @@ class GAN(nn.Module):
         """D's logits: x (N, *data_shape) -> (N // pack,); D(x) = sigmoid(logit) for the minimax losses."""
         return self._raw_discriminate(self._to_internal(self._check_data(x, "GAN.discriminate")), labels)
 
-    @torch.no_grad()
-    def sample(self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n samples G(z), z ~ N(0, I): (n, *data_shape). A conditional GAN without labels cycles 0, 1, 2, ..."""
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"sample(n) needs a positive int n, got {n!r}.")
+    def _sample(self, n, generator, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """G(z), z ~ N(0, I): (n, *data_shape). A conditional GAN without labels cycles 0, 1, 2, ..."""
         if labels is None and self.config.num_classes:
             labels = torch.arange(n) % self.config.num_classes
-        was_training = self.training
-        self.eval()
-        try:
-            return self.generate(self.noise(n, generator), labels)
-        finally:
-            self.train(was_training)
+        return self.generate(self.noise(n, generator), labels)
 
-    def discriminator_loss(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def d_loss(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """D's loss on a real batch x (N, *data_shape) and N fresh generator samples (G is not updated)."""
         c = self.config
-        real = self._to_internal(self._check_data(x, "GAN.discriminator_loss"))
+        real = self._to_internal(self._check_data(x, "GAN.d_loss"))
         with torch.no_grad():
             fake = self._raw_generate(self.noise(len(x)), labels)
         loss = discriminator_loss(self._raw_discriminate(real, labels), self._raw_discriminate(fake, labels), c.loss)
@@ -281,7 +272,7 @@ class GAN(nn.Module):
             loss = loss + c.gp_weight * gradient_penalty(critic, real, fake)
         return loss
 
-    def generator_loss(self, n: int, labels: torch.Tensor | None = None, kind: str | None = None) -> torch.Tensor:
+    def g_loss(self, n: int, labels: torch.Tensor | None = None, kind: str | None = None) -> torch.Tensor:
         """G's loss on n fresh samples, through the current D (`kind` overrides the configured loss)."""
         fake = self._raw_generate(self.noise(n), labels)
         return generator_loss(self._raw_discriminate(fake, labels), kind or self.config.loss)

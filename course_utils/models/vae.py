@@ -8,21 +8,27 @@ integral is intractable, so an encoder q(z|x) = N(mu(x), diag sigma(x)^2) gives 
 trained with the reparameterisation z = mu + sigma * eps, eps ~ N(0, I). The importance-weighted
 bound (IWAE) with k samples, log (1/k) sum_j p(x, z_j) / q(z_j|x), tightens towards log p(x).
 
-VAE: encode(x) -> (mu, logvar) (N, latent_dim) each; decode(z) -> (N, 1, 28, 28) pixel means;
-elbo(x) -> (N,) nats; loss(x) = -mean(E log p(x|z) - beta KL); log_prob(x, k) -> (N,) IWAE estimate;
-sample(n) -> (n, 1, 28, 28) pixel means of decode(z), z ~ p(z).
+VAE, a `LatentModel` and a `GenerativeModel` (models/base.py): posterior(x) -> (mu, logvar), the parameters
+of q(z|x), (N, latent_dim) each; encode(x) -> mu, the code as for an autoencoder; decode(z) -> (N, 1, 28, 28)
+pixel means E[x|z]; decoder_distribution(z) -> p(x|z) as a torch.distributions object (draw pixels from it);
+log_likelihood(x, z) -> log p(x|z); elbo(x) -> (N,) nats; loss(x) = -mean(E log p(x|z) - beta KL), the
+negative ELBO at beta = 1; log_prob(x, k) -> (N,) IWAE *estimate* of log p(x) (not exact, so the VAE is not
+a `DensityModel`); sample(n, *, generator=None) -> (n, 1, 28, 28) pixel means decode(z), z ~ p(z).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
+from torch.distributions import Bernoulli, Independent, Normal
 from torch.nn import functional as F
 
-from ..validation import check_binary, check_finite, check_tensor, module_device
+from ..validation import check_binary, check_finite, check_tensor
+from .base import GenerativeModel, LatentModel, ModelConfig
 
 __all__ = ["VAE", "gaussian_kl", "reparameterize"]
 
@@ -47,7 +53,7 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Gene
     return mu + torch.exp(0.5 * logvar) * eps
 
 
-class VAE(nn.Module):
+class VAE(LatentModel, GenerativeModel):
     """A VAE for 28x28 images with an MLP or a small convolutional encoder/decoder.
 
     likelihood="bernoulli": binarized images, p(x|z) = prod Bernoulli(x_i | decoder logits);
@@ -55,24 +61,23 @@ class VAE(nn.Module):
     """
 
     @dataclass(frozen=True)
-    class Config:
-        latent_dim: int = 32
+    class Config(ModelConfig):
+        latent_dim: int = 32  # size of z
         hidden: tuple = (512, 256)  # MLP widths (encoder; the decoder mirrors them)
-        arch: str = "mlp"  # "mlp" or "conv"
+        arch: Literal["mlp", "conv"] = "mlp"  # MLPs, or a small convolutional encoder/decoder
         channels: int = 32  # conv: channels of the first conv layer (the second has twice as many)
-        likelihood: str = "bernoulli"  # "bernoulli" (binary pixels) or "gaussian" (grey levels)
+        likelihood: Literal["bernoulli", "gaussian"] = "bernoulli"  # binary pixels, or grey levels
         obs_std: float = 0.1  # gaussian likelihood: the fixed pixel noise
         beta: float = 1.0  # weight of the KL term in loss() (beta-VAE); 1 gives the ELBO
+
+        def validate(self):
+            self.require_positive("latent_dim", "hidden", "channels")
+            self.require(self.obs_std > 0, "obs_std", "a positive pixel noise")
+            self.require(self.beta >= 0, "beta", "a KL weight >= 0")
 
     def __init__(self, config: Config | None = None):
         super().__init__()
         self.config = cfg = config or self.Config()
-        if cfg.arch not in ("mlp", "conv"):
-            raise ValueError(f"arch must be 'mlp' or 'conv', got {cfg.arch!r}.")
-        if cfg.likelihood not in ("bernoulli", "gaussian"):
-            raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian', got {cfg.likelihood!r}.")
-        if cfg.latent_dim < 1 or cfg.beta < 0 or cfg.obs_std <= 0:
-            raise ValueError(f"need latent_dim >= 1, beta >= 0 and obs_std > 0, got {cfg}.")
         d = cfg.latent_dim
         if cfg.arch == "mlp":
             widths = [784, *cfg.hidden]
@@ -106,48 +111,55 @@ class VAE(nn.Module):
 
     def _check_x(self, x: torch.Tensor) -> torch.Tensor:
         who = type(self).__name__
-        x = check_finite(check_tensor(x, IMAGE, who=who, device=module_device(self)), who=who)
+        x = check_finite(check_tensor(x, IMAGE, who=who, device=self.device), who=who)
         if self.config.likelihood == "bernoulli":
             return check_binary(x, who=f"{who} (Bernoulli likelihood)")
         return x
 
     def _check_z(self, z: torch.Tensor) -> torch.Tensor:
-        return check_tensor(z, (self.config.latent_dim,), name="z", who=type(self).__name__,
-                            device=module_device(self))
+        return check_tensor(z, (self.config.latent_dim,), name="z", who=type(self).__name__, device=self.device)
+
+    def _decoder_output(self, z: torch.Tensor) -> torch.Tensor:
+        """z (..., latent_dim) -> (..., 1, 28, 28): Bernoulli logits, or Gaussian means (unchecked: inner loops)."""
+        return self.decoder(z.flatten(0, -2)).unflatten(0, z.shape[:-1])
 
     # ------------------------------------------------------------------ the model
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Parameters of q(z|x) = N(mu, diag exp(logvar)): x (N, 1, 28, 28) -> (mu, logvar), each (N, latent_dim)."""
         x = self._check_x(x)
         h = self.encoder(x * 2 - 1 if self.config.likelihood == "bernoulli" else x)  # binary pixels as -1/+1
         return self.to_mu(h), self.to_logvar(h).clamp(-12, 8)
 
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
-        """z (N, latent_dim) -> decoder output (N, 1, 28, 28): Bernoulli logits, or Gaussian means."""
-        return self.decoder(self._check_z(z))
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The code of x as for an autoencoder: the posterior mean mu(x), (N, latent_dim)."""
+        return self.posterior(x)[0]
+
+    def decoder_distribution(self, z: torch.Tensor) -> Independent:
+        """p(x|z) for z (N, latent_dim): a distribution over (N, 1, 28, 28) images; `.sample()` draws pixels."""
+        out = self._decoder_output(self._check_z(z))
+        if self.config.likelihood == "bernoulli":
+            return Independent(Bernoulli(logits=out), 3)
+        return Independent(Normal(out, self.config.obs_std), 3)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """z (N, latent_dim) -> pixel means E[x|z] in [0, 1], (N, 1, 28, 28)."""
-        out = self.decode_logits(z)
+        out = self._decoder_output(self._check_z(z))
         return torch.sigmoid(out) if self.config.likelihood == "bernoulli" else out.clamp(0, 1)
 
-    def log_likelihood(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-        """log p(x|z) per example from the decoder output `out` = decode_logits(z): (..., 1, 28, 28) -> (...)."""
+    def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """log p(x|z) in nats: x (N, 1, 28, 28), z (..., N, latent_dim) -> (..., N)."""
+        out = self._decoder_output(z)
         if self.config.likelihood == "bernoulli":
             return -F.binary_cross_entropy_with_logits(out, x.expand_as(out), reduction="none").flatten(-3).sum(-1)
         s = self.config.obs_std
         return (-0.5 * ((x - out) / s).pow(2) - math.log(s) - 0.5 * math.log(2 * math.pi)).flatten(-3).sum(-1)
 
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """decode(mu(x)): the mean reconstruction, (N, 1, 28, 28)."""
-        return self.decode(self.encode(x)[0])
-
     def elbo_terms(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(E_q log p(x|z) estimated with one reparameterised z, KL(q(z|x) || p(z))), each (N,) nats."""
-        mu, logvar = self.encode(x)
+        mu, logvar = self.posterior(x)
         z = reparameterize(mu, logvar)
-        return self.log_likelihood(x, self.decoder(z)), gaussian_kl(mu, logvar)
+        return self.log_likelihood(x, z), gaussian_kl(mu, logvar)
 
     def elbo(self, x: torch.Tensor) -> torch.Tensor:
         """The evidence lower bound, one-sample estimate, (N,) nats: log p(x) >= ELBO."""
@@ -168,23 +180,18 @@ class VAE(nn.Module):
         """
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k (importance samples) must be a positive int, got {k!r}.")
-        mu, logvar = self.encode(x)
+        mu, logvar = self.posterior(x)
         std = torch.exp(0.5 * logvar)
         log_w = []
         for start in range(0, k, chunk):
             m = min(chunk, k - start)
             eps = torch.randn(m, *mu.shape, device=mu.device)
             z = mu + std * eps  # (m, N, d)
-            out = self.decoder(z.flatten(0, 1)).unflatten(0, (m, len(x)))
             log_pz = -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(-1)
             log_qz = -0.5 * (eps.pow(2) + logvar + math.log(2 * math.pi)).sum(-1)
-            log_w.append(self.log_likelihood(x, out) + log_pz - log_qz)  # (m, N)
+            log_w.append(self.log_likelihood(x, z) + log_pz - log_qz)  # (m, N)
         return torch.logsumexp(torch.cat(log_w), 0) - math.log(k)
 
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n images decode(z), z ~ N(0, I): pixel means (n, 1, 28, 28) in [0, 1]."""
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"sample(n) needs a positive int n, got {n!r}.")
-        dev = next(self.parameters()).device
-        return self.decode(torch.randn(n, self.config.latent_dim, generator=generator, device=dev))
+    def _sample(self, n, generator):
+        """decode(z), z ~ N(0, I): pixel means (n, 1, 28, 28) in [0, 1]."""
+        return self.decode(torch.randn(n, self.config.latent_dim, generator=generator, device=self.device))
