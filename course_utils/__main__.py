@@ -4,8 +4,10 @@
     python -m course_utils train --all     every model
     python -m course_utils evaluate NAME   re-evaluate a shipped checkpoint against its sidecar
     python -m course_utils benchmark       a table of every model (also written to BENCHMARKS.md)
+    python -m course_utils benchmark --quick   sidecar metrics, 500 samples: printed (or --output FILE)
     python -m course_utils list            the models the course trains
     python -m course_utils slides          every notebook as an offline reveal.js deck in slides/
+    python -m course_utils slides --pdf    ... and each deck printed to slides/NN_name.pdf (needs Chromium)
 """
 
 from __future__ import annotations
@@ -52,19 +54,30 @@ def main(argv: list[str] | None = None) -> int:
     p_eval = sub.add_parser("evaluate", help="re-evaluate a checkpoint")
     p_eval.add_argument("name")
     p_bench = sub.add_parser("benchmark", help="measure every model, print a table, write BENCHMARKS.md")
-    p_bench.add_argument("--quick", action="store_true", help="fewer samples; for CI")
-    p_bench.add_argument("--output", default="BENCHMARKS.md")
+    p_bench.add_argument("--quick", action="store_true", help="fewer samples; for CI (prints; writes only to --output)")
+    p_bench.add_argument("--output", default=None,
+                         help="file for the tables (default: BENCHMARKS.md for a full run, none for --quick)")
     sub.add_parser("list", help="the models the course trains")
     p_slides = sub.add_parser("slides", help="export the notebooks as offline reveal.js decks")
     p_slides.add_argument("notebooks", nargs="*", help="notebook files (default: every notebooks/NN_*.ipynb)")
     p_slides.add_argument("--output", default="slides", help="folder for the decks (default: slides/)")
+    p_slides.add_argument("--pdf", action="store_true",
+                          help="also print each deck to NN_name.pdf, one page per slide (headless Chromium)")
     args = parser.parse_args(argv)
 
     if args.cmd == "slides":
-        from .slides import export_slides
+        from .slides import export_slides, find_chromium, print_pdf
 
-        for deck in export_slides(args.notebooks or None, args.output):
+        if args.pdf:
+            try:
+                find_chromium()  # before the export, which takes a while
+            except (FileNotFoundError, RuntimeError) as e:
+                parser.error(str(e))
+        decks = export_slides(args.notebooks or None, args.output)
+        for deck in decks:
             print(deck)
+        for pdf in print_pdf(decks) if args.pdf else []:
+            print(pdf)
         print("open one in a browser (no network needed); press S for speaker notes, F for full screen")
         return 0
 
@@ -85,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "benchmark":
         from .benchmark import run_benchmark
 
-        run_benchmark(quick=args.quick, output=args.output)
+        # Only a full run replaces the committed BENCHMARKS.md; a quick one prints unless told where to write.
+        run_benchmark(quick=args.quick, output=args.output or (None if args.quick else "BENCHMARKS.md"))
         return 0
     return 2
 

@@ -11,11 +11,11 @@ import torch
 from torch import nn
 
 from . import data
-from .metrics import bits_per_dim, course_fid, evaluate_nll, mode_coverage
+from .metrics import Recognisability, bits_per_dim, course_fid, evaluate_nll, mode_coverage, recognisability
 
 __all__ = ["FID_SAMPLES", "TOYS", "seeded_samples", "fid_reference", "real_fid_floor", "fid_of", "toy_coverage",
            "nll_metrics", "vae_neg_elbo", "vae_metrics", "classifier_accuracy", "classifier_metrics",
-           "reconstruction_metrics", "image_gan_metrics", "toy_gan_metrics"]
+           "reconstruction_metrics", "image_gan_metrics", "toy_gan_metrics", "recognisable", "sample_quality"]
 
 FID_SAMPLES = 2000  # images per set for the course FID (the size of the MNIST test split)
 TOYS = {"ring8": (data.ring_of_gaussians, 0.02), "grid25": (data.grid_of_gaussians, 0.05)}  # toy -> (make, std)
@@ -94,10 +94,22 @@ def classifier_metrics(model: nn.Module, dataset: str = "mnist") -> dict:
 
 def fid_of(model: nn.Module, dataset: str = "mnist", n: int = FID_SAMPLES) -> float:
     """Course FID of n (<= 2,000) seeded samples of `model` against the first n test images of `dataset`."""
+    return sample_quality(seeded_samples(model, n), dataset)[0]
+
+
+def recognisable(images: torch.Tensor, dataset: str = "mnist", threshold: float = 0.9) -> Recognisability:
+    """Share of images (N, 1, 28, 28) in [0, 1] that the dataset's classifier labels with confidence >= threshold."""
     from .models.features import load_feature_network
 
-    reference = fid_reference(dataset)[:n]
-    return round(course_fid(seeded_samples(model, n), reference, load_feature_network(dataset)), 3)
+    return recognisability(load_feature_network(dataset).probabilities(images), threshold)
+
+
+def sample_quality(samples: torch.Tensor, dataset: str = "mnist") -> tuple[float, Recognisability]:
+    """(course FID against the first len(samples) test images, recognisability) of one set of samples."""
+    from .models.features import load_feature_network
+
+    fid = course_fid(samples, fid_reference(dataset)[: len(samples)], load_feature_network(dataset))
+    return round(fid, 3), recognisable(samples, dataset)
 
 
 def image_gan_metrics(model: nn.Module, dataset: str = "mnist") -> dict:

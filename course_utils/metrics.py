@@ -1,4 +1,5 @@
-"""Numbers the course reports: NLL in nats and bits/dim; for implicit models, mode coverage and the course FID."""
+"""Numbers the course reports: NLL in nats and bits/dim; from samples, mode coverage, the course FID and the
+share of recognisable images."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import torch
 from torch import nn
 
 __all__ = ["bits_per_dim", "nats_from_bits_per_dim", "evaluate_nll", "MNIST_DIMS", "ModeCoverage", "mode_coverage",
-           "gaussian_statistics", "frechet_distance", "course_fid"]
+           "gaussian_statistics", "frechet_distance", "course_fid", "Recognisability", "recognisability"]
 
 MNIST_DIMS = 28 * 28
 
@@ -128,3 +129,38 @@ def course_fid(images_a: torch.Tensor, images_b: torch.Tensor, feature_net: nn.M
         feature_net = load_feature_network()
     fa, fb = feature_net.features_of(images_a), feature_net.features_of(images_b)
     return frechet_distance(*gaussian_statistics(fa), *gaussian_statistics(fb))
+
+
+@dataclass(frozen=True)
+class Recognisability:
+    """How many images a classifier labels confidently, and how many classes those cover (a mode count on images)."""
+
+    share: float  # fraction of the images labelled with confidence >= threshold
+    classes_present: int  # classes with at least `min_count` confident images
+    num_classes: int
+    counts: tuple  # confident images per class
+
+    def __str__(self) -> str:
+        return f"{100 * self.share:.1f}% recognisable, {self.classes_present}/{self.num_classes} classes"
+
+
+def recognisability(probabilities: torch.Tensor, threshold: float = 0.9, min_count: int | None = None) -> Recognisability:
+    """From a classifier's class probabilities (N, C): the share with max probability >= threshold, and the classes.
+
+    A class is present when at least `min_count` confident images have it (default: 10% of a fair share,
+    max(1, N / (10 C)), the rule of `mode_coverage`), so a few stray images do not count.
+    """
+    from .validation import check_tensor
+
+    check_tensor(probabilities, (None,), name="probabilities", who="recognisability")
+    if not 0 < threshold <= 1:
+        raise ValueError(f"recognisability needs a confidence threshold in (0, 1], got {threshold!r}.")
+    if probabilities.numel() and not torch.allclose(probabilities.sum(1), torch.ones(len(probabilities)), atol=1e-3):
+        raise ValueError("recognisability expects probabilities (rows summing to 1), e.g. classifier.probabilities(x); "
+                         "got rows that do not sum to 1 (logits?).")
+    n, c = probabilities.shape
+    confidence, label = probabilities.max(1)
+    confident = confidence >= threshold
+    counts = torch.bincount(label[confident], minlength=c)
+    needed = max(1, n // (10 * c)) if min_count is None else min_count
+    return Recognisability(confident.double().mean().item(), int((counts >= needed).sum()), c, tuple(counts.tolist()))

@@ -13,7 +13,7 @@ import torch
 
 from course_utils import checkpoints, data, metrics, plotting, runtime, source, train, zoo
 from course_utils.checkpoints import CheckpointError
-from course_utils.models.autoencoders import MLPAutoencoder, reconstruction_error
+from course_utils.models.autoencoders import LinearAutoencoder, MLPAutoencoder, reconstruction_error
 from course_utils.models.autoregressive import FVSBN, NADE
 from course_utils.models.density import BernoulliImageModel, DiagonalGaussian, GaussianMixture
 from course_utils.models.features import MNISTClassifier
@@ -130,6 +130,12 @@ CASES = {
     "image grid of vectors": (lambda: plotting.image_grid(torch.rand(3, 5)), ValueError, r"\(N, C, H, W\).*\(3, 5\)"),
     "show an int": (lambda: source.show(3), TypeError, r"class, function or method.*got int"),
     "unknown recipe": (lambda: zoo.get_recipe("nope"), ValueError, r"unknown model 'nope'; the course trains: .*made_mnist"),
+    "unknown dataset": (lambda: data.load_dataset("cifar10"), ValueError, r"unknown dataset 'cifar10': expected one of 'mnist'"),
+    "generator not a Generator": (lambda: BernoulliImageModel().sample(2, generator=3), TypeError,
+                                  r"generator must be a torch.Generator \(or None\), got int"),
+    "MADE mask set out of range": (lambda: MADE(MADE.Config(shape=(1, 2, 2), hidden=(4,))).use_mask(1), ValueError,
+                                   r"mask set must be an int in 0..0, got 1"),
+    "linear AE with BCE": (lambda: LinearAutoencoder.Config(loss="bce"), ValueError, r"loss='bce' is not implemented"),
     # ---- shipped checkpoints used wrongly
     "unknown checkpoint": (lambda: checkpoints.load_pretrained("no_such_model"), FileNotFoundError,
                            r"no checkpoint named 'no_such_model'.*available: .*made_mnist.*python -m course_utils train"),

@@ -2,13 +2,16 @@
 
 Headless Chromium (Debian's `chromium` package; `.ci/run` installs it) driven by Playwright's Python package.
 Without Chromium or Playwright these tests are *skipped* with the reason shown by `pytest -rs`; never passed.
-Screenshots go to screenshots/browser/ (or $COURSE_SCREENSHOTS); the tests print the folder.
+Screenshots go to screenshots/browser/ (or $COURSE_SCREENSHOTS); the tests print the folder. The walk over every
+slide of every exported deck saves a screenshot of each slide in its decks/ folder only with
+COURSE_DECK_SCREENSHOTS=1 (a failing slide always).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -48,8 +51,8 @@ pytestmark = [
 
 
 def _screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=False)
     print(f"screenshot: {path}")
     return path
@@ -93,6 +96,147 @@ def test_exported_deck_renders_offline(browser, tmp_path):
     assert not missing, f"the deck's local files are missing: {missing}"
     assert not errors, errors
     context.close()
+
+
+DECKS = [p.stem for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
+SIZES = [(1280, 720), (1920, 1080)]
+
+# Measures the current slide in the page. Cut off: a block of content whose bottom lies below what the window
+# shows and that no scroll box of the slide can bring into view (the end of a scroll box taller than the window
+# cannot be). Too wide: a code or output block wider than its box, or it or an equation sticking out of the slide. Rects are in
+# screen pixels; scrollTop/scrollHeight are in the slide's own pixels, so they are multiplied by reveal's scale.
+MEASURE_JS = """() => {
+    const slide = Reveal.getCurrentSlide(), H = window.innerHeight, scale = Reveal.getScale();
+    const name = el => el.tagName.toLowerCase() + (el.className && typeof el.className === 'string'
+        ? '.' + el.className.trim().split(/\\s+/)[0] : '') + ' "' + (el.innerText || '').trim().slice(0, 40) + '"';
+    const scrolls = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowY)
+        && el.scrollHeight > el.clientHeight + 1;
+    const cut = [], wide = [];
+    for (const el of slide.querySelectorAll(
+            'h1, h2, h3, h4, p, li, pre, img, table, .MathJax_Display, .jp-InputArea, .jp-OutputArea-output')) {
+        const r = el.getBoundingClientRect();
+        if (!el.checkVisibility({visibilityProperty: true}) || r.height === 0) continue;  // e.g. speaker notes
+        let box = el.parentElement;
+        while (box && !scrolls(box) && box !== slide) box = box.parentElement;
+        let reach = 0, bottom = H;  // how far a scroll box can still move up, and where the visible area ends
+        if (box && scrolls(box)) {
+            const b = box.getBoundingClientRect();
+            reach = (box.scrollHeight - box.clientHeight - box.scrollTop) * scale;
+            bottom = Math.min(H, b.bottom);
+        }
+        if (r.bottom - reach > bottom + 1) cut.push(name(el));
+    }
+    const edge = slide.getBoundingClientRect();
+    // Displayed math: MathJax's span holds the equation at its real width inside a full-width block.
+    for (const el of slide.querySelectorAll(
+            'pre, code, .jp-InputArea-editor, .jp-OutputArea-output, .MathJax_Display > .MathJax')) {
+        const r = el.getBoundingClientRect();
+        if (!el.checkVisibility({visibilityProperty: true}) || r.width === 0) continue;
+        if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0 || r.right > edge.right + 1)
+            wide.push(name(el));
+    }
+    return {cut, wide, scrolls: scrolls(slide)};
+}"""
+
+
+@pytest.fixture(scope="module")
+def exported_decks(tmp_path_factory):
+    from course_utils.slides import export_slides
+
+    return export_slides(out_dir=tmp_path_factory.mktemp("decks"))
+
+
+def _open_deck(browser, deck: Path, width: int = 1280, height: int = 720, printing: bool = False):
+    """The deck in a fresh offline page, once reveal.js is ready and MathJax has typeset it (printing: laid out
+    for print, ?print-pdf, and fitted by the deck); and the list of URLs it asks for. page.errors: script errors."""
+    context = browser.new_context(offline=True, viewport={"width": width, "height": height})
+    requests = []
+    context.on("request", lambda r: requests.append(r.url))
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    if printing:
+        page.goto(deck.as_uri() + "?print-pdf")
+        page.wait_for_selector("html.course-print-ready", state="attached", timeout=60_000)
+        return page, requests
+    page.goto(deck.as_uri())
+    page.wait_for_selector(".reveal.ready", timeout=30_000)
+    page.wait_for_function("window.MathJax && MathJax.Hub && MathJax.Hub.Register", timeout=30_000)
+    page.evaluate("() => new Promise(done => MathJax.Hub.Register.StartupHook('End', done))")
+    return page, requests
+
+
+# Shows one slide as the presenter would at its end (every fragment, every solution <details> open: the tallest
+# it gets), waits for the deck to re-fit it (MathJax re-renders a slide's math on its first visit), measures it.
+SHOW_AND_MEASURE_JS = """async ([h, v, f]) => {
+    Reveal.slide(h, v, f);
+    for (const d of Reveal.getCurrentSlide().querySelectorAll('details:not([open])')) {
+        const toggled = new Promise(done => d.addEventListener('toggle', done, {once: true}));
+        d.open = true;
+        await toggled;  // the deck re-fits the slide on this event
+    }
+    await new Promise(done => MathJax.Hub.Queue(done));
+    await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+    return (""" + MEASURE_JS + """)();
+}"""
+
+
+@pytest.mark.parametrize("name", DECKS)
+def test_every_slide_fits_the_window(browser, exported_decks, name):
+    """At 1280x720 and 1920x1080, every slide: nothing cut off out of reach, no code or output wider than its block
+    or the slide. One page per deck, resized between the two walks (the deck fits slides in its own pixels).
+
+    COURSE_DECK_SCREENSHOTS=1 saves every slide as screenshots/browser/decks/<deck>_<size>_<index>.png; a failing
+    slide is always saved.
+    """
+    deck = next(d for d in exported_decks if d.name == f"{name}.slides.html")
+    page, requests = _open_deck(browser, deck, *SIZES[0])
+    every = bool(os.environ.get("COURSE_DECK_SCREENSHOTS"))
+    slides = page.evaluate("Reveal.getSlides().map(s => [Reveal.getIndices(s), s.querySelectorAll('.fragment').length])")
+    problems = []
+    for width, height in SIZES:
+        page.set_viewport_size({"width": width, "height": height})
+        cut = wide = scrolling = 0
+        for i, (at, fragments) in enumerate(slides, start=1):
+            found = page.evaluate(SHOW_AND_MEASURE_JS, [at["h"], at["v"] or 0, fragments - 1 if fragments else None])
+            cut, wide, scrolling = cut + bool(found["cut"]), wide + bool(found["wide"]), scrolling + found["scrolls"]
+            if found["cut"] or found["wide"]:
+                problems.append(f"{width}x{height} slide {i}: cut off {found['cut'][:3]}, too wide {found['wide'][:3]}")
+            if every or found["cut"] or found["wide"]:
+                _screenshot(page, f"decks/{name}_{width}x{height}_{i:02d}")
+        print(f"{name} at {width}x{height}: {len(slides)} slides, {cut} cut off, {wide} too wide, "
+              f"{scrolling} scroll inside")
+    page.context.close()
+    remote = [u for u in requests if not u.startswith(("file:", "data:", "about:"))]
+    assert not remote, f"the deck asked the network for {remote}"
+    assert not page.errors, page.errors
+    assert not problems, f"{name}: slides cut off or too wide:\n" + "\n".join(problems)
+
+
+def test_slides_print_to_pdf_one_page_per_slide(browser, tmp_path):
+    """`python -m course_utils slides --pdf`: each deck printed offline, one PDF page per slide, none cut off."""
+    notebooks = [ROOT / "notebooks" / f"{name}.ipynb" for name in ("00_start_here", "06_model_comparison")]
+    # Its own process: Playwright's sync API cannot run inside this module's browser session. It fails if a deck
+    # asks for the network.
+    done = subprocess.run([sys.executable, "-m", "course_utils", "slides", *map(str, notebooks), "--output",
+                           str(tmp_path), "--pdf"], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, COURSE_CHROMIUM=CHROMIUM))
+    assert done.returncode == 0, done.stderr[-3000:]
+    for notebook in notebooks:
+        pdf = tmp_path / f"{notebook.stem}.pdf"
+        pages = len(re.findall(rb"/Type\s*/Page\b", pdf.read_bytes()))  # page objects, not the /Pages tree
+        # The same print layout in this test's browser: a page per slide, every slide inside its page.
+        page, requests = _open_deck(browser, tmp_path / f"{notebook.stem}.slides.html", printing=True)
+        slides, outside = page.evaluate("""() => [Reveal.getTotalSlides(),
+            [...document.querySelectorAll('.reveal .pdf-page')].map((p, i) => {
+                const a = p.getBoundingClientRect(), s = p.querySelector(':scope > section').getBoundingClientRect();
+                return s.top < a.top - 1 || s.bottom > a.bottom + 1 || s.left < a.left - 1 || s.right > a.right + 1
+                    ? i + 1 : 0; }).filter(Boolean)]""")
+        page.context.close()
+        assert not page.errors, page.errors
+        assert pages == slides >= 5, f"{pdf.name}: {pages} pages for {slides} slides"
+        assert not outside, f"{pdf.name}: slides {outside} do not fit their page"
+        assert all(u.startswith(("file:", "data:", "about:")) for u in requests), requests
 
 
 # ---------------------------------------------------------------------------------------------- JupyterLab

@@ -150,6 +150,21 @@ def test_loss_has_no_hidden_state(build):
 
 
 @pytest.mark.parametrize("build", BUILDERS, ids=IDS)
+def test_the_loss_can_be_minimised(build):
+    """Backward through every loss works (no in-place change of a tensor autograd saved) and reaches the weights."""
+    model = build().train()  # as initialised: random weights could saturate a GAN's logits (zero gradients)
+    batch = batch_for(model)
+    losses = [model.d_loss(*batch), model.g_loss(len(batch[0]), *batch[1:])] if isinstance(model, GAN) \
+        else [model.loss(*batch)]
+    for loss in losses:
+        model.zero_grad()
+        loss.backward()
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        assert grads and all(torch.isfinite(g).all() for g in grads)
+        assert any(g.abs().sum() > 0 for g in grads), "no gradient reaches the weights"
+
+
+@pytest.mark.parametrize("build", BUILDERS, ids=IDS)
 def test_exact_models_train_by_maximum_likelihood(build):
     model = _randomise(build())
     (x,) = batch_for(model)[:1]

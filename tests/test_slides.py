@@ -7,8 +7,9 @@ from html.parser import HTMLParser
 import nbformat
 import pytest
 
+import course_utils.slides
 from course_utils.__main__ import main
-from course_utils.slides import NOTEBOOK_DIR, export_slides, offline_assets
+from course_utils.slides import NOTEBOOK_DIR, WIDGET, _static_widgets, export_slides, offline_assets
 
 
 class _Resources(HTMLParser):
@@ -82,3 +83,37 @@ def test_command_line_and_a_missing_notebook(tmp_path, capsys):
     assert "00_start_here.slides.html" in capsys.readouterr().out
     with pytest.raises(FileNotFoundError, match=r"no notebook .*nope\.ipynb; the course's are in"):
         export_slides([tmp_path / "nope.ipynb"], tmp_path)
+
+
+def test_widgets_show_their_saved_view_or_a_note_never_a_blank(decks):
+    _, written = decks
+    text = {d.name.removesuffix(".slides.html"): d.read_text(encoding="utf-8") for d in written}
+    assert not [name for name, t in text.items() if WIDGET in t or "widget-state+json" in t]  # none left blank
+    # The likelihood explorer: the note and the image the notebook saved of its view, with the sliders' values.
+    explorer = re.search(r'<p class="course-widget-note">(.*?)</p>\s*(<img [^>]*src="data:image/png;base64,)?',
+                         text["01_maximum_likelihood"])
+    assert explorer and explorer[2], "the widget's saved view is missing"
+    assert "interactive widget: run this cell in JupyterLab" in explorer[1] and re.search(r"mu = -?[\d.]+", explorer[1])
+    # tqdm's progress bars: their last state, as text.
+    assert re.search(r"FVSBN: 100%\|█{10}\| (\d+)/\1 \[", text["02_tractable_density"])
+
+
+def test_a_widget_without_saved_state_becomes_a_note():
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell("explorer()", outputs=[nbformat.v4.new_output(
+        "execute_result", data={WIDGET: {"model_id": "f00", "version_major": 2}, "text/plain": "interactive(...)"},
+        execution_count=1)]))
+    _static_widgets(nb)
+    html_note = nb.cells[0].outputs[0].data["text/html"]
+    assert "interactive widget: run this cell in JupyterLab" in html_note and "<img" not in html_note
+
+
+def test_pdf_without_chromium_says_how_to_get_it(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("playwright.sync_api")  # without it, the error names Playwright instead
+    monkeypatch.delenv("COURSE_CHROMIUM", raising=False)
+    monkeypatch.setattr(course_utils.slides, "CHROMIUM_CANDIDATES", [str(tmp_path / "no-chromium")])
+    with pytest.raises(SystemExit):
+        main(["slides", str(NOTEBOOK_DIR / "00_start_here.ipynb"), "--output", str(tmp_path), "--pdf"])
+    error = capsys.readouterr().err
+    assert "apt-get install chromium" in error and "COURSE_CHROMIUM" in error
+    assert not list(tmp_path.iterdir())  # it said so before exporting anything

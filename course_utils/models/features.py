@@ -5,7 +5,8 @@ trains its own classifier (checkpoint `mnist_features`, `python -m course_utils 
 uses its 128 penultimate activations instead. Numbers are "course FID", comparable within the course only.
 
 MNISTClassifier: forward(x) (N, 1, 28, 28) in [0, 1] -> logits (N, 10); features(x) -> (N, 128);
-predict(x) -> labels (N,); loss(x, y) cross-entropy.
+probabilities(x) -> (N, 10); predict(x) -> labels (N,); loss(x, y) cross-entropy. Its confident labels also
+say how many samples of a model are recognisable (`metrics.recognisability`).
 """
 
 from __future__ import annotations
@@ -79,24 +80,26 @@ class MNISTClassifier(CourseModel):
         return F.cross_entropy(self(x), y)
 
     @torch.no_grad()
-    def features_of(self, x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-        """Features of many images in eval mode, batched: (N, 1, 28, 28) -> (N, features) on the CPU."""
+    def _batched(self, fn, x: torch.Tensor, batch_size: int) -> torch.Tensor:
+        """fn over x in batches, in eval mode (the training mode is restored), results on the CPU."""
         was_training = self.training
         self.eval()
-        dev = self.device
-        out = torch.cat([self.features(x[i : i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
-        self.train(was_training)
-        return out
+        try:
+            return torch.cat([fn(x[i : i + batch_size].to(self.device)).cpu() for i in range(0, len(x), batch_size)])
+        finally:
+            self.train(was_training)
 
-    @torch.no_grad()
+    def features_of(self, x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+        """Features of many images: (N, 1, 28, 28) -> (N, features) on the CPU."""
+        return self._batched(self.features, x, batch_size)
+
+    def probabilities(self, x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+        """Class probabilities p(y | x): (N, 1, 28, 28) -> (N, num_classes) on the CPU."""
+        return self._batched(lambda b: torch.softmax(self(b), 1), x, batch_size)
+
     def predict(self, x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
         """Predicted labels (N,) int64."""
-        was_training = self.training
-        self.eval()
-        dev = self.device
-        out = torch.cat([self(x[i : i + batch_size].to(dev)).argmax(1).cpu() for i in range(0, len(x), batch_size)])
-        self.train(was_training)
-        return out
+        return self._batched(lambda b: self(b).argmax(1), x, batch_size)
 
 
 def load_feature_network(dataset: str = "mnist") -> MNISTClassifier:

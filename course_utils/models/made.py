@@ -35,7 +35,8 @@ class MaskedLinear(nn.Linear):
     def set_mask(self, mask: torch.Tensor) -> None:
         if mask.shape != self.weight.shape:
             raise ValueError(f"mask must have shape {tuple(self.weight.shape)}, got {tuple(mask.shape)}.")
-        self.mask.copy_(mask)
+        # A new tensor, not an in-place copy: a forward pass that already used the old mask keeps it for backward.
+        self.mask = mask.to(device=self.weight.device, dtype=self.weight.dtype)
 
     def forward(self, x):
         return F.linear(x, self.weight * self.mask, self.bias)
@@ -162,14 +163,14 @@ class MADE(AutoregressiveImageModel):
 
     def log_prob(self, x: torch.Tensor, mask_index: int | None = None) -> torch.Tensor:
         """Exact log p(x), (N,) nats: of mask set `mask_index`, or (None) of the average over all mask sets."""
-        if mask_index is not None:
-            with self.using_mask(mask_index):
-                return super().log_prob(x)
         K = self.config.num_masks
-        if K == 1:
+        if mask_index is None and K > 1:  # the model: the average of the K densities
+            per_mask = [self.log_prob(x, mask_index=k) for k in range(K)]
+            return torch.logsumexp(torch.stack(per_mask), 0) - torch.log(torch.tensor(float(K)))
+        if mask_index is None or mask_index == self.mask_index:
             return super().log_prob(x)
-        per_mask = [self.log_prob(x, mask_index=k) for k in range(K)]
-        return torch.logsumexp(torch.stack(per_mask), 0) - torch.log(torch.tensor(float(K)))
+        with self.using_mask(mask_index):
+            return super().log_prob(x)
 
     def loss(self, x: torch.Tensor) -> torch.Tensor:
         """-mean log p(x) of the mask set in use (with one mask set: of the model). Changes no state."""
