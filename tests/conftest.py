@@ -4,6 +4,10 @@ import time
 import pytest
 import torch
 
+# Under pytest-xdist two workers share the cores: every notebook kernel they start inherits OMP_NUM_THREADS=1
+# (two processes with two threads each on two cores run many times slower than with one each; measured).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Unit tests run single-threaded: predictable speed when a notebook kernel runs beside them.
 torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 
