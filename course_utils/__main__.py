@@ -5,6 +5,7 @@
     python -m course_utils evaluate NAME   re-evaluate a shipped checkpoint against its sidecar
     python -m course_utils benchmark       a table of every model (also written to BENCHMARKS.md)
     python -m course_utils benchmark --quick   sidecar metrics, 500 samples: printed (or --output FILE)
+    python -m course_utils film            re-record the ring GAN's training film (data/films/) of notebook 05
     python -m course_utils list            the models the course trains
     python -m course_utils slides          every notebook as an offline reveal.js deck in slides/
     python -m course_utils slides --pdf    ... and each deck printed to slides/NN_name.pdf (needs Chromium)
@@ -28,6 +29,17 @@ def _train(names: list[str]) -> None:
         path = save(model, name, metrics=metrics, command=f"python -m course_utils train {name}",
                     train_seconds=seconds, half=recipe.half)
         print(f"{name}: {metrics} in {seconds:.1f} s -> {path}")
+
+
+def _film() -> None:
+    from .gan_film import record_ring_gan, save_film
+    from .runtime import set_threads
+
+    set_threads()
+    film, history, seconds = record_ring_gan(progress=False)
+    path = save_film(film, command="python -m course_utils film", seconds=history.seconds)
+    print(f"{history.steps} steps in {history.seconds:.1f} s of training ({seconds:.1f} s with snapshots); "
+          f"final: {film.coverage[-1]} -> {path}")
 
 
 def _evaluate(name: str) -> int:
@@ -58,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     p_bench.add_argument("--output", default=None,
                          help="file for the tables (default: BENCHMARKS.md for a full run, none for --quick)")
     sub.add_parser("list", help="the models the course trains")
+    sub.add_parser("film", help="re-record notebook 05's ring GAN training film (data/films/gan_ring8_film.pt)")
     p_slides = sub.add_parser("slides", help="export the notebooks as offline reveal.js decks")
     p_slides.add_argument("notebooks", nargs="*", help="notebook files (default: every notebooks/NN_*.ipynb)")
     p_slides.add_argument("--output", default="slides", help="folder for the decks (default: slides/)")
@@ -83,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from .zoo import RECIPES
 
+    if args.cmd == "film":
+        _film()
+        return 0
     if args.cmd == "list":
         for r in RECIPES.values():
             print(f"{r.name:24s} {r.description}")

@@ -36,6 +36,9 @@ class CheckResult:
         mark = {Status.CORRECT: "✅", Status.WRONG: "❌", Status.NOT_ANSWERED: "⏳"}[self.status]
         return f"{mark} {self.exercise} — {self.status.value}: {self.message}"
 
+    def _ipython_display_(self) -> None:
+        """Show nothing when a notebook cell ends with a check: the check has already printed its verdict."""
+
 
 def is_unanswered(answer) -> bool:
     return answer is None or answer is Ellipsis

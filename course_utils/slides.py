@@ -3,7 +3,9 @@
 The decks load nothing from the network: reveal.js comes from the installed `sphinx-revealjs` package and MathJax
 from `jupyter-server-mathjax` (both in requirements.txt); both are copied next to the decks (slides/_static/), so
 the folder can be copied to a USB stick and opened in any browser. Cells marked `skip` are left out, `notes`
-become speaker notes (press S), and the notebooks' committed outputs (figures, tables) are shown as they are.
+become speaker notes (press S), and the notebooks' committed outputs (figures, tables) are shown as they are. A code
+cell tagged `hide-input` (scaffolding, e.g. a figure's layout; JupyterLab and RISE collapse it through
+`metadata.jupyter.source_hidden`) shows only its output.
 Widgets need a kernel, so a deck shows what the notebook saved of them instead: a progress bar's last state, or a
 note with a still of an interactive widget's saved view (`_static_widgets`). The slides are 16:9; the template
 (templates/course_reveal/index.html.j2) shrinks a slide a little taller than the screen to fit, makes a taller one
@@ -20,13 +22,14 @@ import re
 import shutil
 from pathlib import Path
 
-__all__ = ["export_slides", "print_pdf", "find_chromium", "offline_assets", "NOTEBOOK_DIR"]
+__all__ = ["export_slides", "print_pdf", "find_chromium", "offline_assets", "NOTEBOOK_DIR", "HIDE_INPUT_TAG"]
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
 SLIDE_SIZE = (1440, 810)  # reveal.js scales this to the window: 16:9 like projectors, 1280x720 and 1920x1080
 WIDGET = "application/vnd.jupyter.widget-view+json"
+HIDE_INPUT_TAG = "hide-input"  # a code cell whose deck slide shows its output only
 CHROMIUM_CANDIDATES = ["/usr/lib/chromium/chromium", "/usr/bin/chromium", "chromium", "chromium-browser",
                        "google-chrome"]
 
@@ -102,8 +105,9 @@ def export_slides(notebooks: list[str | Path] | None = None, out_dir: str | Path
     """Write one offline deck per notebook (default: every notebooks/NN_*.ipynb); return the decks' paths."""
     import nbformat
     from nbconvert import SlidesExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
-    paths = [Path(p) for p in notebooks] if notebooks else sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+    paths = [Path(p) for p in notebooks] if notebooks else sorted(NOTEBOOK_DIR.glob("[0-9][0-9]*_*.ipynb"))
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise FileNotFoundError(f"no notebook {', '.join(missing)}; the course's are in {NOTEBOOK_DIR}.")
@@ -116,6 +120,7 @@ def export_slides(notebooks: list[str | Path] | None = None, out_dir: str | Path
         reveal_scroll=True, reveal_number="c/t", reveal_width=str(SLIDE_SIZE[0]), reveal_height=str(SLIDE_SIZE[1]),
     )
     exporter.mathjax_url = f"_static/mathjax/MathJax.js?config={MATHJAX_CONFIG}"
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={HIDE_INPUT_TAG}), enabled=True)
     written = []
     for path in paths:
         nb = nbformat.read(path, as_version=4)

@@ -14,11 +14,11 @@ TAXONOMY = {
     "Maximum likelihood": ["Explicit density", "Implicit density"],
     "Explicit density": ["Tractable density", "Approximate density"],
     "Implicit density": ["Direct:\nGAN", "Markov chain:\nGSN"],
-    "Tractable density": ["Autoregressive:\nFVSBN, NADE, MADE,\nPixelCNN, PixelRNN", "Change of\nvariables:\nRealNVP flow"],
+    "Tractable density": ["Autoregressive:\nFVSBN, NADE,\nMADE, PixelCNN,\nPixelRNN", "Change of\nvariables:\nRealNVP flow"],
     "Approximate density": ["Variational:\nVAE", "Markov chain:\nBoltzmann\nmachine"],
 }
 LEAF_NOTEBOOKS = {
-    "Autoregressive:\nFVSBN, NADE, MADE,\nPixelCNN, PixelRNN": "02_tractable_density",
+    "Autoregressive:\nFVSBN, NADE,\nMADE, PixelCNN,\nPixelRNN": "02_tractable_density",
     "Change of\nvariables:\nRealNVP flow": "02_tractable_density",
     "Variational:\nVAE": "04_variational_autoencoders",
     "Markov chain:\nBoltzmann\nmachine": "",
@@ -54,7 +54,7 @@ def taxonomy_figure(notes: dict[str, str] | None = None, ax=None):
     notes = notes or {}
     pos = _layout("Maximum likelihood")
     if ax is None:
-        _, ax = plt.subplots(figsize=(12, 4.4))
+        _, ax = plt.subplots(figsize=(12, 6))
     for parent, kids in TAXONOMY.items():
         for kid in kids:
             (x0, y0), (x1, y1) = pos[parent], pos[kid]
@@ -67,10 +67,10 @@ def taxonomy_figure(notes: dict[str, str] | None = None, ax=None):
         extra = notes.get(node) or (notes.get(nb) if nb else None)
         if extra:
             label += "\n" + extra
-        ax.text(x, y, label, ha="center", va="top" if leaf else "center", fontsize=9.5, zorder=2,
+        ax.text(x, y, label, ha="center", va="top" if leaf else "center", zorder=2,  # the style's font size
                 bbox={"boxstyle": "round,pad=0.4", "fc": colour, "ec": "0.4"})
-    ax.set_xlim(-0.8, len(LEAF_NOTEBOOKS) - 0.2)
-    ax.set_ylim(-3.9, 0.4)
+    ax.set_xlim(-0.6, len(LEAF_NOTEBOOKS) - 0.4)
+    ax.set_ylim(-4.3, 0.3)
     ax.set_axis_off()
-    ax.set_title("Taxonomy of generative models (lecture 6.2.1); blue leaves are notebooks of this course")
+    ax.set_title("Taxonomy of generative models (lecture 6.2.1);\nblue leaves are notebooks of this course")
     return ax

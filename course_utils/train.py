@@ -20,7 +20,8 @@ from . import data as datasets
 from .data import make_loader
 from .runtime import device as default_device
 
-__all__ = ["fit", "fit_gan", "History", "GANHistory", "TrainingDiverged", "fit_binarized", "train_classifier"]
+__all__ = ["fit", "fit_gan", "History", "GANHistory", "TrainingDiverged", "fit_binarized", "train_classifier",
+           "live_or_shipped", "smooth"]
 
 
 class TrainingDiverged(FloatingPointError):
@@ -37,10 +38,16 @@ class History:
     seconds: float = 0.0  # wall-clock training time (evaluation excluded)
     steps: int = 0
     stopped_by: str = ""  # "epochs" or "seconds"
+    budget: str = ""  # the repeatable budget, e.g. "20 epochs"; "" when seconds were the only budget
 
     @property
     def epochs(self) -> int:
         return len(self.train_loss)
+
+    @property
+    def cut_short(self) -> bool:
+        """True when the wall-clock cap stopped training before its epoch/step budget (a busy or slow CPU)."""
+        return self.stopped_by == "seconds" and bool(self.budget)
 
 
 def _batches(data, batch_size: int, seed: int) -> Iterable:
@@ -90,6 +97,9 @@ def fit(
 ) -> History:
     """Train `model` by minimising `model.loss(x)` with Adam; return the History.
 
+    Budget: `epochs` (repeatable), `seconds`, or both: then `seconds` is a wall-clock cap, and when it stops
+    training before the epochs are done, `history.cut_short` is True and one line says so.
+
     data: tensor (N, ...) of training examples, or a DataLoader yielding x or (x, y).
     labels: tensor (N,) for supervised models, trained with `model.loss(x, y)` (e.g. the FID classifier).
     transform: applied to each batch on the device, e.g. `dynamic_binarize`.
@@ -115,7 +125,7 @@ def fit(
     if optimizer is None:
         _check_lr(lr=lr)
     opt = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
-    hist = History()
+    hist = History(budget=f"{epochs:,} epochs" if epochs is not None and seconds is not None else "")
     total = epochs * len(loader) if epochs is not None else None
     bar = tqdm(total=total, disable=not progress, desc=type(model).__name__, leave=False)
     start = time.perf_counter()
@@ -169,6 +179,7 @@ def fit(
     finally:
         bar.close()
         model.eval()
+    _say_if_cut_short(type(model).__name__, hist, seconds)
     return hist
 
 
@@ -206,7 +217,13 @@ class GANHistory:
     seconds: float = 0.0
     steps: int = 0
     epochs: int = 0
-    stopped_by: str = ""
+    stopped_by: str = ""  # "steps", "epochs" or "seconds"
+    budget: str = ""  # the repeatable budget, e.g. "2,000 steps"; "" when seconds were the only budget
+
+    @property
+    def cut_short(self) -> bool:
+        """True when the wall-clock cap stopped training before its epoch/step budget (a busy or slow CPU)."""
+        return self.stopped_by == "seconds" and bool(self.budget)
 
 
 def _gan_diverged(what: str, value: float, hist: GANHistory, lr: float) -> TrainingDiverged:
@@ -240,7 +257,8 @@ def fit_gan(
     """Alternating GAN training: d_steps updates of D on real vs generated batches, then one update of G.
 
     data: tensor (N, *data_shape) of real examples (images in [0, 1]); labels (N,) for a conditional GAN.
-    Budget: epochs over the data, seconds, steps (G updates) — whichever ends first.
+    Budget: epochs over the data, seconds, steps (G updates) — whichever ends first. With steps (or epochs) and
+    seconds, the seconds are a wall-clock cap: `history.cut_short` says whether it stopped training early.
     decay: both learning rates follow a cosine from lr to 0 over `steps` (sharper samples at the end).
     callbacks: cb(gan, history) every `callback_every` steps (default: after each epoch), e.g. snapshots.
     """
@@ -277,7 +295,8 @@ def fit_gan(
     opt_g = torch.optim.Adam(gan.generator.parameters(), lr=lr, betas=betas)
     schedules = [torch.optim.lr_scheduler.LambdaLR(o, lambda i: 0.5 * (1 + math.cos(math.pi * min(i, steps) / steps)))
                  for o in (opt_d, opt_g)] if decay else []
-    hist = GANHistory()
+    budgets = [f"{steps:,} steps" if steps is not None else "", f"{epochs:,} epochs" if epochs is not None else ""]
+    hist = GANHistory(budget=" or ".join(b for b in budgets if b) if seconds is not None else "")
     limits = [k for k in (steps, epochs * len(loader) // d_steps if epochs else None) if k is not None]
     total = min(limits) if limits else None
     bar = tqdm(total=total, disable=not progress, desc=type(gan).__name__, leave=False)
@@ -316,7 +335,7 @@ def fit_gan(
                     bar.set_postfix(d=f"{hist.d_loss[-1]:.3g}", g=f"{hist.g_loss[-1]:.3g}")
                 hist.seconds = time.perf_counter() - start
                 if callback_every and hist.steps % callback_every == 0:
-                    start -= _run_callbacks(gan, hist, callbacks)
+                    start += _run_callbacks(gan, hist, callbacks)  # not training time
                 if (steps is not None and hist.steps >= steps) or (seconds is not None and hist.seconds >= seconds):
                     hist.stopped_by = "steps" if steps is not None and hist.steps >= steps else "seconds"
                     done = True
@@ -325,11 +344,46 @@ def fit_gan(
             if not done and epochs is not None and hist.epochs >= epochs:
                 hist.stopped_by, done = "epochs", True
             if not callback_every:
-                start -= _run_callbacks(gan, hist, callbacks)
+                start += _run_callbacks(gan, hist, callbacks)  # not training time
     finally:
         bar.close()
         gan.eval()
+    _say_if_cut_short(type(gan).__name__, hist, seconds)
     return hist
+
+
+def _say_if_cut_short(name: str, hist, seconds: float | None) -> None:
+    # One line, so that a student on a busy machine knows why the numbers differ from the committed ones.
+    if hist.cut_short:
+        print(f"{name}: the {seconds:g} s cap stopped training after {hist.steps:,} steps, before its budget of "
+              f"{hist.budget}: this CPU is busy or slower than the course's reference machine.")
+
+
+def live_or_shipped(model: nn.Module, history, name: str) -> nn.Module:
+    """`model` if its training ran its full budget, else the shipped checkpoint NAME (and one line saying so).
+
+    A notebook's later cells use what this returns, so they never depend on how far a live run got.
+    """
+    if not history.cut_short:
+        return model
+    from .checkpoints import load_pretrained
+
+    print(f"The cells below use the shipped checkpoint {name!r} instead of this half-trained model.")
+    return load_pretrained(name)
+
+
+def smooth(values, window: int = 50, every: int = 10) -> tuple[list[int], list[float]]:
+    """A moving average of a loss curve: (step of each window's end, its mean), every `every` steps.
+
+    Short runs get a shorter window (never an error): a run of 30 steps is averaged over windows of 30.
+    """
+    values = torch.as_tensor(list(values), dtype=torch.float64)
+    if values.numel() == 0:
+        return [], []
+    window = max(1, min(window, values.numel()))
+    means = values.unfold(0, window, every).mean(1)  # (number of windows,)
+    ends = [window + i * every for i in range(len(means))]
+    return ends, means.tolist()
 
 
 def _run_callbacks(model: nn.Module, hist, callbacks) -> float:

@@ -15,6 +15,43 @@ __all__ = ["gaussian_likelihood_view", "gaussian_likelihood_explorer", "latent_d
            "sampling_view", "sampling_stepper"]
 
 
+def _interactive(update, **controls):
+    """`ipywidgets.interactive(update, **controls)` whose first view is written into its Output widget's state.
+
+    `interactive` draws its first view while the cell runs, inside `with out:`. Run headless by nbclient (`jupyter
+    nbconvert --execute`, papermill, the reproducibility test), every output captured that way makes nbclient's
+    stand-in for the front end's Output widget send the widget's new state back to the kernel on the shell socket,
+    while nbclient waits for the cell's execute_reply on that same asyncio socket. With nbclient 0.10-0.11 and
+    pyzmq 27 the reply's wake-up can be lost: the kernel is idle, the reply sits unread, and the run stalls until
+    the cell timeout (forever without one; nbclient issue #312). Measured on notebook 03: 599.7 s after the
+    `latent_explorer` cell with a 600-s timeout. Drawn here with `capture_output` and handed to the Output widget
+    as its `outputs`, the first view reaches the front end (and the saved widget state the static decks show) as
+    before, and nbclient sends nothing. Moving a slider later goes through `interactive.update`, unchanged.
+    """
+    import ipywidgets as w
+    from IPython.utils.capture import capture_output
+    from ipywidgets.widgets.interaction import show_inline_matplotlib_plots
+
+    class Explorer(w.interactive):
+        _drawn = False
+
+        def update(self, *args):
+            if self._drawn:
+                return super().update(*args)
+            self._drawn = True
+            show_inline_matplotlib_plots()  # a figure the cell drew before stays in the cell, as interactive does
+            self.kwargs = {c._kwarg: c.get_interact_value() for c in self.kwargs_widgets}
+            with capture_output() as shown:
+                self.result = self.f(**self.kwargs)
+                show_inline_matplotlib_plots()
+            streams = [{"output_type": "stream", "name": name, "text": text}
+                       for name, text in (("stdout", shown.stdout), ("stderr", shown.stderr)) if text]
+            self.out.outputs = tuple(streams + [{"output_type": "display_data", "data": o.data,
+                                                 "metadata": o.metadata} for o in shown.outputs])
+
+    return Explorer(update, **controls)
+
+
 def gaussian_likelihood_view(data: torch.Tensor, mu: float, sigma: float, ax=None) -> float:
     """Draw N(mu, sigma^2) over a histogram of 1-D `data` (N,); return the mean log-likelihood (nats)."""
     data = torch.as_tensor(data, dtype=torch.float32).flatten()
@@ -45,7 +82,7 @@ def gaussian_likelihood_explorer(data: torch.Tensor):
         plt.show()
         return value
 
-    return w.interactive(
+    return _interactive(
         update,
         mu=w.FloatSlider(value=round(m - s, 2), min=round(m - 3 * s, 2), max=round(m + 3 * s, 2), step=0.05),
         sigma=w.FloatSlider(value=round(s / 2, 2), min=round(s / 5, 2), max=round(3 * s, 2), step=0.05),
@@ -92,7 +129,7 @@ def latent_explorer(model, codes: torch.Tensor, labels: torch.Tensor | None = No
         return w.FloatSlider(value=round((lo[i] + hi[i]) / 2, 2), min=round(lo[i], 2), max=round(hi[i], 2),
                              step=round((hi[i] - lo[i]) / 100, 3), description=f"z{i + 1}")
 
-    return w.interactive(update, z1=slider(0), z2=slider(1))
+    return _interactive(update, z1=slider(0), z2=slider(1))
 
 
 def sampling_view(shots: torch.Tensor, step: int, every: int, ax=None) -> int:
@@ -124,7 +161,7 @@ def sampling_stepper(shots: torch.Tensor, every: int):
     slider = w.IntSlider(value=len(shots) // 2, min=0, max=len(shots) - 1, description="snapshot")
     play = w.Play(value=slider.value, min=0, max=len(shots) - 1, interval=150)
     w.jslink((play, "value"), (slider, "value"))
-    return w.VBox([play, w.interactive(update, step=slider)])
+    return w.VBox([play, _interactive(update, step=slider)])
 
 
 # ---------------------------------------------------------------- GANs (notebook 05)
@@ -172,7 +209,7 @@ def gan_training_stepper(snapshots: list, real: torch.Tensor | None = None, ever
     slider = w.IntSlider(value=len(snapshots) - 1, min=0, max=len(snapshots) - 1, description="snapshot")
     play = w.Play(value=slider.value, min=0, max=len(snapshots) - 1, interval=200)
     w.jslink((play, "value"), (slider, "value"))
-    return w.VBox([play, w.interactive(update, step=slider)])
+    return w.VBox([play, _interactive(update, step=slider)])
 
 
 @torch.no_grad()
@@ -208,4 +245,4 @@ def gan_explorer(gan, sliders: int = 4, seed: int = 0):
                                            description=f"z{i + 1}") for i in range(sliders)}
     if gan.config.num_classes:
         controls["label"] = w.IntSlider(value=0, min=0, max=gan.config.num_classes - 1, description="label")
-    return w.interactive(update, **controls)
+    return _interactive(update, **controls)

@@ -5,7 +5,7 @@ import itertools
 import pytest
 import torch
 
-from course_utils.models.autoregressive import FVSBN, NADE, sample_by_full_passes
+from course_utils.models.autoregressive import FVSBN, NADE, logit_jacobian, sample_by_full_passes
 from course_utils.models.made import MADE, made_masks
 from course_utils.models.pixel_models import MaskedConv2d, PixelCNN, PixelRNN
 
@@ -64,6 +64,20 @@ def test_autoregressive_property(name):
         assert not changed[:, : k + 1].any(), f"{name}: flipping pixel #{k} changed a logit at or before it"
         if k + 1 < changed.shape[1] and name.startswith(("FVSBN", "NADE", "PixelRNN")):  # dense models
             assert changed[:, k + 1 :].any(), f"{name}: pixel #{k} influences no later pixel"
+
+
+@pytest.mark.parametrize("name", ["FVSBN-random-order", "NADE", "MADE-direct", "PixelCNN", "PixelRNN"])
+def test_logit_jacobian_is_strictly_lower_triangular_in_order(name):
+    model = _randomise(small_models((1, 4, 5))[name]).eval()
+    jac = logit_jacobian(model, torch.bernoulli(torch.full((1, 4, 5), 0.5)))
+    assert jac.shape == (20, 20) and (jac.triu() == 0).all()
+    assert (jac.tril(-1) != 0).any()
+
+
+def test_logit_jacobian_of_fvsbn_is_its_masked_weight():
+    model = _randomise(FVSBN(FVSBN.Config(shape=(1, 3, 4), order_seed=2)))
+    jac = logit_jacobian(model, torch.zeros(1, 3, 4))
+    torch.testing.assert_close(jac, (model.weight * model.mask).detach())
 
 
 @pytest.mark.parametrize("name", list(small_models((1, 4, 5))))

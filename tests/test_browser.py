@@ -4,7 +4,8 @@ Headless Chromium (Debian's `chromium` package; `.ci/run` installs it) driven by
 Without Chromium or Playwright these tests are *skipped* with the reason shown by `pytest -rs`; never passed.
 Screenshots go to screenshots/browser/ (or $COURSE_SCREENSHOTS); the tests print the folder. The walk over every
 slide of every exported deck saves a screenshot of each slide in its decks/ folder only with
-COURSE_DECK_SCREENSHOTS=1 (a failing slide always).
+COURSE_DECK_SCREENSHOTS=1 (a failing slide always); so does the keyboard walk through RISE slideshows in the Lab, in
+its rise/ folder.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def test_exported_deck_renders_offline(browser, tmp_path):
     context.close()
 
 
-DECKS = [p.stem for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
+DECKS = [p.stem for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))]
 SIZES = [(1280, 720), (1920, 1080)]
 
 # Measures the current slide in the page. Cut off: a block of content whose bottom lies below what the window
@@ -415,3 +416,194 @@ def test_rise_slideshow_renders_offline_in_the_lab(browser, lab):
     assert all(u.startswith("https://fonts.googleapis.com/") for u in page.context.remote_requests), \
         page.context.remote_requests
     page.context.close()
+
+
+# ---------------------------------------------------------------------------------------------- RISE in the Lab
+
+RISE_NOTEBOOKS = ["01_maximum_likelihood", "06_model_comparison"]
+
+# The current RISE slide (the innermost present <section>) as the presenter sees it now: the blocks cut off out of
+# reach, the code that overflows sideways and the printed text whose lines wrap. RISE (`scroll: true` in the notebook's `rise` metadata) turns a slide
+# taller than 95 % of the window into a scroll box when the slide is entered; a block below the window is
+# reachable only by scrolling such a box. Rects are in screen pixels; a box's scroll offsets are multiplied by the
+# slide's scale (1 in RISE: width and height 100 %, minScale 1).
+RISE_MEASURE_JS = """() => {
+    const stack = document.querySelector('.reveal .slides > section.present');
+    const slide = stack.querySelector(':scope > section.present') || stack;
+    const W = window.innerWidth, H = window.innerHeight;
+    const scale = slide.offsetHeight ? slide.getBoundingClientRect().height / slide.offsetHeight : 1;
+    const name = el => el.tagName.toLowerCase() + (el.className && typeof el.className === 'string'
+        ? '.' + el.className.trim().split(/\\s+/)[0] : '') + ' "' + (el.innerText || '').trim().slice(0, 40) + '"';
+    const scrolls = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowY)
+        && el.scrollHeight > el.clientHeight + 1;
+    const shown = el => el.checkVisibility({visibilityProperty: true, opacityProperty: true});
+    const cut = [], wide = [];
+    for (const el of slide.querySelectorAll('h1, h2, h3, h4, p, li, table, img, mjx-container[display="true"], '
+            + '.jp-CodeCell .jp-InputArea-editor, .jp-OutputArea-output')) {
+        const r = el.getBoundingClientRect();
+        if (!shown(el) || r.height === 0) continue;  // skipped cells, notes, fragments not shown yet
+        let box = el.parentElement;
+        while (box && !scrolls(box) && box !== slide.parentElement) box = box.parentElement;
+        let top = 0, bottom = H, up = 0, down = 0;
+        if (box && scrolls(box)) {
+            const b = box.getBoundingClientRect();
+            top = Math.max(0, b.top); bottom = Math.min(H, b.bottom);
+            up = box.scrollTop * scale;
+            down = (box.scrollHeight - box.clientHeight - box.scrollTop) * scale;
+        }
+        if (r.bottom - down > bottom + 1) cut.push(name(el) + ` below by ${Math.round(r.bottom - down - bottom)} px`);
+        else if (r.top + up < top - 1) cut.push(name(el) + ` above by ${Math.round(top - r.top - up)} px`);
+        if (r.right > W + 1) cut.push(name(el) + ` right of the window by ${Math.round(r.right - W)} px`);
+    }
+    for (const el of slide.querySelectorAll('.jp-CodeCell .cm-scroller, .jp-OutputArea-output, '
+            + '.jp-OutputArea-output pre, mjx-container[display="true"]')) {
+        const r = el.getBoundingClientRect();
+        if (!shown(el) || r.width === 0) continue;
+        if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0 || r.right > W + 1)
+            wide.push(name(el) + ` by ${Math.max(el.scrollWidth - el.clientWidth, Math.round(r.right - W))} px`);
+    }
+    // Printed text wraps its long lines in the Lab (a table's rows break in two): measured unwrapped.
+    for (const el of slide.querySelectorAll('.jp-OutputArea-output pre')) {
+        if (!shown(el) || el.clientWidth === 0) continue;
+        const before = el.style.whiteSpace;
+        el.style.whiteSpace = 'pre';
+        const over = el.scrollWidth - el.clientWidth;
+        el.style.whiteSpace = before;
+        if (over > 1) wide.push(name(el) + ` wraps lines ${over} px too long`);
+    }
+    return {id: slide.id, hash: location.hash, cut, wide, scrolls: scrolls(slide)};
+}"""
+
+# Waits until the current slide stops changing size (MathJax, images) and its images have loaded.
+RISE_SETTLE_JS = """async () => {
+    const frame = () => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+    let last = -1;
+    for (let i = 0; i < 40; i++) {
+        await frame();
+        const stack = document.querySelector('.reveal .slides > section.present');
+        const slide = stack.querySelector(':scope > section.present') || stack;
+        const size = slide.scrollHeight * 10000 + slide.scrollWidth;
+        if (size === last && [...slide.querySelectorAll('img')].every(img => img.complete)) return i;
+        last = size;
+    }
+    return -1;
+}"""
+
+# Every step of the deck in presenting order: one per slide or subslide (the innermost <section>s) plus one per
+# fragment group in it.
+RISE_STEPS_JS = """() => [...document.querySelectorAll('.reveal .slides section')]
+    .filter(s => !s.querySelector('section'))
+    .map(s => [s.id, new Set([...s.querySelectorAll('.fragment')].map(f => f.dataset.fragmentIndex)).size])"""
+
+
+def _lab_sessions(lab) -> set[str]:
+    url, token = lab
+    with urllib.request.urlopen(f"{url}/api/sessions?token={token}", timeout=10) as r:
+        return {s["id"] for s in json.load(r)}
+
+
+# The present RISE slide (the innermost present <section>), for scrolling it.
+RISE_SLIDE_JS = """(() => { const stack = document.querySelector('.reveal .slides > section.present');
+    return stack.querySelector(':scope > section.present') || stack; })()"""
+
+# Opens the present slide's closed solutions (<details>), as a click on "Solution (click to reveal)" does; says
+# whether there were any. RISE fits a slide (its scroll box) only when the slide is entered, not after this.
+RISE_OPEN_SOLUTIONS_JS = """async () => {
+    const closed = [...""" + RISE_SLIDE_JS + """.querySelectorAll('details:not([open])')];
+    for (const d of closed) d.open = true;
+    return closed.length > 0;
+}"""
+
+# Back to the first slide for a walk at another window size: RISE's scroll fix (inline height, overflow and margin
+# on slides taller than the window it had) is undone, so that it is made again for this size as the slides are
+# entered; the solutions opened are closed; the URL is reveal.js's own (history: true), which hides the fragments.
+RISE_RESTART_JS = """() => {
+    for (const s of document.querySelectorAll('.reveal .slides section'))
+        for (const prop of ['height', 'overflow-y', 'margin-top']) s.style.removeProperty(prop);
+    for (const d of document.querySelectorAll('.reveal details[open]')) d.open = false;
+    location.hash = '#/slide-0-0';
+}"""
+
+
+@pytest.mark.parametrize("name", RISE_NOTEBOOKS)
+def test_every_rise_slide_fits_the_window(browser, lab, name):
+    """The notebook with its committed outputs (not run) in JupyterLab's RISE slideshow, walked with the keyboard
+    (Space: every slide, subslide and fragment) at 1280x720 and then, resized, at 1920x1080: nothing cut off out
+    of reach (a slide taller than the window must scroll inside itself far enough), no code or output wider than
+    its block or the window.
+
+    COURSE_DECK_SCREENSHOTS=1 saves every step as screenshots/browser/rise/<notebook>_<size>_<slide>[_f<n>].png, and
+    a slide that scrolls inside itself also scrolled to its end after its last fragment (..._end.png); a failing
+    step is always saved.
+    """
+    url, token = lab
+    every = bool(os.environ.get("COURSE_DECK_SCREENSHOTS"))
+    before, started = _lab_sessions(lab), time.time()
+    page = _offline_page(browser, lab)
+    problems, said = [], set()
+    try:
+        page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
+        page.goto(f"{url}/rise/{name}.ipynb?token={token}")
+        page.wait_for_selector(".reveal.ready", timeout=60_000)
+        steps = page.evaluate(RISE_STEPS_JS)
+        fragments = dict(steps)
+        total = sum(1 + n for n in fragments.values())
+        loaded = time.time() - started
+        for size, (width, height) in enumerate(SIZES):
+            if size:
+                page.set_viewport_size({"width": width, "height": height})
+                page.evaluate(RISE_RESTART_JS)
+                page.wait_for_function(f"() => location.hash === '#/slide-0-0' && {RISE_SLIDE_JS}.id === 'slide-0-0'",
+                                       timeout=10_000)
+            seen, slide, fragment, cut, wide, scrolling = {}, 0, 0, set(), set(), 0
+            for step in range(total):
+                if step:
+                    at = page.evaluate("location.hash")
+                    page.keyboard.press("Space")
+                    page.wait_for_function("h => location.hash !== h", arg=at, timeout=10_000)
+                page.evaluate(RISE_SETTLE_JS)
+                found = page.evaluate(RISE_MEASURE_JS)
+                if found["id"] not in seen:
+                    slide, fragment = slide + 1, 0
+                    seen[found["id"]] = slide
+                    scrolling += found["scrolls"]
+                else:
+                    fragment += 1
+                label = f"rise/{name}_{width}x{height}_{slide:02d}" + (f"_f{fragment}" if fragment else "")
+                views = [(found, label)]
+                if fragment == fragments[found["id"]] and page.evaluate(RISE_OPEN_SOLUTIONS_JS):
+                    page.evaluate(RISE_SETTLE_JS)  # the presenter clicked "Solution (click to reveal)"
+                    views.append((page.evaluate(RISE_MEASURE_JS), f"{label}_solution"))
+                for view, shot in views:
+                    bad = view["cut"] or view["wide"]
+                    if bad:
+                        cut.update([slide] if view["cut"] else [])
+                        wide.update([slide] if view["wide"] else [])
+                        key = (width, slide, *view["cut"], *view["wide"])
+                        if key not in said:  # the same on a slide's next fragment or with its solution: said once
+                            said.add(key)
+                            problems.append(f"{width}x{height} slide {slide}"
+                                            f"{' with its solution shown' * shot.endswith('_solution')}: "
+                                            f"cut off {view['cut'][:3]}, too wide {view['wide'][:3]}")
+                    if every or bad:
+                        _screenshot(page, shot)
+                if every and found["scrolls"] and fragment == fragments[found["id"]]:  # the end, scrolled to
+                    page.evaluate(f"() => {{ const s = {RISE_SLIDE_JS}; s.scrollTop = s.scrollHeight; }}")
+                    page.evaluate(RISE_SETTLE_JS)
+                    _screenshot(page, f"{label}_end")
+                    page.evaluate(f"() => {{ {RISE_SLIDE_JS}.scrollTop = 0; }}")
+            missed = [sid for sid, _ in steps if sid not in seen]
+            assert not missed, f"{name} at {width}x{height}: Space never reached slides {missed}"
+            print(f"RISE {name} at {width}x{height}: {len(steps)} slides, {total} steps, {len(cut)} cut off, "
+                  f"{len(wide)} too wide, {scrolling} scroll inside")
+        print(f"RISE {name}: opened in {loaded:.0f} s, walked twice in {time.time() - started - loaded:.0f} s")
+        assert not page.errors, page.errors
+        # RISE's theme asks Google Fonts for two typefaces; blocked, the browser's own fonts are used.
+        assert all(u.startswith("https://fonts.googleapis.com/") for u in page.context.remote_requests), \
+            page.context.remote_requests
+    finally:
+        page.context.close()
+        for session in _lab_sessions(lab) - before:  # the kernel RISE started for the notebook
+            urllib.request.urlopen(urllib.request.Request(f"{url}/api/sessions/{session}?token={token}",
+                                                          method="DELETE"), timeout=10)
+    assert not problems, f"{name} in RISE: slides cut off or too wide:\n" + "\n".join(problems)

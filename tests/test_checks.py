@@ -34,3 +34,14 @@ def test_wrong_answers_say_what_is_wrong():
     assert "ZeroDivisionError" in r.message
     r = check_value("Ex", torch.tensor([1.0, 2.0, 9.0]), [1.0, 2.0, 3.0])
     assert "at index (2,)" in r.message
+
+
+def test_a_check_at_the_end_of_a_cell_is_not_echoed_twice():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from course_utils.checks import check_value
+
+    result = check_value("Exercise 9.9", 1.0, 1.0)
+    assert result  # the value is returned (for tests and graders) ...
+    data, _ = InteractiveShell.instance().display_formatter.format(result)
+    assert data == {}, f"a notebook would show {data} under the printed verdict"  # ... but displays nothing

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 CHECK_CALL = re.compile(r"check_(?:value|function)\(\s*\"(Exercise \d+\.\d+)")
 
@@ -27,7 +27,10 @@ def _code_cells(nb):
 
 
 def test_the_course_has_its_notebooks():
-    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(len(NOTEBOOKS))] and len(NOTEBOOKS) >= 7
+    # 00, 01, ... without gaps; a letter after the number marks an appendix notebook (05b follows 05)
+    numbers = sorted({int(p.name[:2]) for p in NOTEBOOKS})
+    assert numbers == list(range(len(numbers))) and len(numbers) >= 7, [p.name for p in NOTEBOOKS]
+    assert all(re.fullmatch(r"\d\d[a-z]?_[a-z0-9_]+\.ipynb", p.name) for p in NOTEBOOKS), [p.name for p in NOTEBOOKS]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -110,3 +113,76 @@ def test_every_show_output_is_the_current_source(path):
             current = source_of(_resolve(meta["object"]), meta["start"])
             assert output["data"]["text/plain"] == current, (
                 f"{path.name}, code cell {index + 1}: the listing of {meta['object']} is out of date; re-run the notebook.")
+
+
+# ---------------------------------------------------------------- readable on a projected slide (issue 17)
+
+MAX_CODE_LINE = 80  # characters: a code line wider than this runs off the slide (ruff checks it too: .ci/run)
+MAX_SLIDE_CELL = 15  # lines of a code cell shown on a slide
+HIDE_INPUT = "hide-input"
+
+
+def _on_a_slide(cell) -> bool:
+    return cell["metadata"].get("slideshow", {}).get("slide_type") not in ("skip", "notes")
+
+
+def _hidden(cell) -> bool:
+    return HIDE_INPUT in cell["metadata"].get("tags", [])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_lines_fit_a_slide(path):
+    long = [(index + 1, n + 1, len(line)) for index, cell in enumerate(_code_cells(_load(path)))
+            for n, line in enumerate(cell["source"].splitlines()) if len(line) > MAX_CODE_LINE]
+    assert not long, (f"{path.name}: (code cell, line, length) {long} are longer than {MAX_CODE_LINE} characters; "
+                      "rewrap them (`ruff check --select E501 --line-length 80 notebooks` lists them).")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_on_a_slide_is_short_or_hidden(path):
+    """A code cell on a slide has at most 15 lines, unless it is scaffolding hidden with the `hide-input` tag
+    (the exported deck shows only its output) and `metadata.jupyter.source_hidden` (JupyterLab and RISE collapse
+    it)."""
+    long = [(index + 1, len(cell["source"].splitlines())) for index, cell in enumerate(_code_cells(_load(path)))
+            if _on_a_slide(cell) and not _hidden(cell) and len(cell["source"].splitlines()) > MAX_SLIDE_CELL]
+    assert not long, (f"{path.name}: code cells (number, lines) {long} show more than {MAX_SLIDE_CELL} lines on a "
+                      "slide: move scaffolding into course_utils.plotting, or tag pure scaffolding hide-input.")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_hidden_inputs_are_hidden_everywhere(path):
+    cells = _code_cells(_load(path))
+    half = [index + 1 for index, cell in enumerate(cells)
+            if _hidden(cell) != bool(cell["metadata"].get("jupyter", {}).get("source_hidden"))]
+    assert not half, (f"{path.name}: code cells {half} need both the `{HIDE_INPUT}` tag (exported decks) and "
+                      "metadata.jupyter.source_hidden = true (JupyterLab, RISE), or neither.")
+    assert sum(map(_hidden, cells)) <= len(cells) // 3, f"{path.name}: most code should stay visible"
+
+
+def _png_size(data: str) -> tuple[int, int, float | None]:
+    """(width, height, dpi) of a base64 PNG: the IHDR size and the pHYs resolution matplotlib writes."""
+    import base64
+    import struct
+
+    png = base64.b64decode(data)
+    width, height = struct.unpack(">II", png[16:24])
+    at = png.find(b"pHYs")
+    dpi = struct.unpack(">I", png[at + 4:at + 8])[0] * 0.0254 if at > 0 else None
+    return width, height, dpi
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_figures_are_presenting_size(path):
+    """Figures were made with the course style (>= 110 dpi) and are no wider than the slide allows for its
+    fonts to show >= 14 pt on a 1280-px screen (course_utils.plotting.MAX_FIGURE_PX); re-run the notebook after
+    changing the style or a figure's size."""
+    from course_utils.plotting import DPI, MAX_FIGURE_PX
+
+    figures = [(index + 1, *_png_size(output["data"]["image/png"]))
+               for index, cell in enumerate(_code_cells(_load(path))) for output in cell["outputs"]
+               if "image/png" in output.get("data", {})]
+    low = [(cell, dpi and round(dpi)) for cell, _, _, dpi in figures if dpi is None or round(dpi) < DPI]
+    assert not low, f"{path.name}: figures (code cell, dpi) {low} were saved below {DPI} dpi; re-run the notebook."
+    wide = [(cell, width) for cell, width, _, _ in figures if width > MAX_FIGURE_PX]
+    assert not wide, (f"{path.name}: figures (code cell, width px) {wide} are wider than {MAX_FIGURE_PX} px: the "
+                      "deck shrinks them and their text below 14 pt; give them a smaller figsize.")

@@ -86,3 +86,17 @@ def test_quick_benchmark_writes_one_table_per_dataset(tmp_path):
     assert bernoulli["test NLL (nats)"] == pytest.approx(208.077, abs=0.01)
     assert bernoulli["course FID (2,000 samples)"].endswith("(500 samples)")
     assert "25/25 modes" in rows[1]["headline metric"] and rows[1]["test NLL (nats)"] == "none (implicit)"
+
+
+def test_default_threads_leave_a_core_free(monkeypatch):
+    from course_utils.runtime import default_threads
+
+    assert [default_threads(c) for c in (1, 2, 3, 4, 8, 64)] == [1, 1, 2, 3, 4, 4]
+    before = torch.get_num_threads()
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    try:
+        assert set_threads() == default_threads()
+        monkeypatch.setenv("OMP_NUM_THREADS", "1")
+        assert set_threads() == 1
+    finally:
+        set_threads(before)

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 FIX = ("add the heading as the first line of the slide's first Markdown cell (or a heading cell before its code), and "
        "speaker notes as a Markdown cell of slide type 'Notes' right after it")
 

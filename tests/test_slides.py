@@ -9,7 +9,14 @@ import pytest
 
 import course_utils.slides
 from course_utils.__main__ import main
-from course_utils.slides import NOTEBOOK_DIR, WIDGET, _static_widgets, export_slides, offline_assets
+from course_utils.slides import (
+    HIDE_INPUT_TAG,
+    NOTEBOOK_DIR,
+    WIDGET,
+    _static_widgets,
+    export_slides,
+    offline_assets,
+)
 
 
 class _Resources(HTMLParser):
@@ -37,7 +44,7 @@ def decks(tmp_path_factory):
 
 def test_every_notebook_becomes_a_deck(decks):
     out, written = decks
-    notebooks = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]*_*.ipynb"))
     assert [d.name for d in written] == [f"{p.stem}.slides.html" for p in notebooks]
 
 
@@ -117,3 +124,38 @@ def test_pdf_without_chromium_says_how_to_get_it(tmp_path, monkeypatch, capsys):
     error = capsys.readouterr().err
     assert "apt-get install chromium" in error and "COURSE_CHROMIUM" in error
     assert not list(tmp_path.iterdir())  # it said so before exporting anything
+
+
+def test_hide_input_cells_show_their_output_only(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    title = nbformat.v4.new_markdown_cell("# Title", metadata={"slideshow": {"slide_type": "slide"}})
+    hidden = nbformat.v4.new_code_cell(
+        "layout_scaffolding_marker = 41 + 1\nprint(layout_scaffolding_marker)",
+        metadata={"slideshow": {"slide_type": "-"}, "tags": [HIDE_INPUT_TAG], "jupyter": {"source_hidden": True}},
+        outputs=[nbformat.v4.new_output("stream", name="stdout", text="the hidden cell's output 42\n")])
+    shown = nbformat.v4.new_code_cell("shown_idea_marker = 7", metadata={"slideshow": {"slide_type": "-"}})
+    nb.cells = [title, hidden, shown]
+    path = tmp_path / "99_hidden.ipynb"
+    nbformat.write(nb, path)
+    deck = export_slides([path], tmp_path / "out")[0].read_text(encoding="utf-8")
+    text = html.unescape(re.sub(r"<[^>]+>", "", deck))
+    assert "the hidden cell's output 42" in text
+    assert "layout_scaffolding_marker" not in text
+    assert "shown_idea_marker" in text
+
+
+def test_the_course_decks_hide_the_input_of_hide_input_cells(decks):
+    out, written = decks
+    for deck in written:
+        nb = nbformat.read(NOTEBOOK_DIR / deck.name.replace(".slides.html", ".ipynb"), as_version=4)
+        hidden = [c for c in nb.cells if HIDE_INPUT_TAG in c.metadata.get("tags", [])
+                  and c.metadata["slideshow"]["slide_type"] != "skip"]
+        text = html.unescape(re.sub(r"<[^>]+>", "", deck.read_text(encoding="utf-8")))
+        elsewhere = "\n".join(c.source for c in nb.cells if c not in hidden)
+        for cell in hidden:
+            assert cell.metadata.get("jupyter", {}).get("source_hidden"), (
+                f"{deck.name}: a hide-input cell must also set metadata.jupyter.source_hidden (JupyterLab, RISE)")
+            own = [line for line in cell.source.splitlines() if len(line.strip()) > 20 and line not in elsewhere]
+            assert own, "no line of the hidden cell to look for"
+            shown = [line for line in own if line in text]
+            assert not shown, f"{deck.name} shows the code of a hide-input cell: {shown}"

@@ -1,3 +1,4 @@
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -5,7 +6,8 @@ import torch
 from torch import nn
 
 from course_utils import fit
-from course_utils.train import TrainingDiverged
+from course_utils.models.gans import GAN
+from course_utils.train import TrainingDiverged, fit_gan, live_or_shipped, smooth
 
 
 class LinearRegression(nn.Module):
@@ -78,3 +80,58 @@ def test_same_seed_same_result():
     a = fit(LinearRegression(), x, epochs=2, batch_size=16, progress=False, device="cpu", seed=1)
     b = fit(LinearRegression(), x, epochs=2, batch_size=16, progress=False, device="cpu", seed=1)
     assert a.step_loss == b.step_loss
+
+
+# ---------------------------------------------------------------- budgets, caps and short runs
+
+def test_a_cap_that_stops_training_early_is_reported(capsys):
+    x = torch.randn(4096, 3)
+    hist = fit(LinearRegression(), x, epochs=10_000, seconds=0.3, batch_size=8, progress=False, device="cpu")
+    assert hist.cut_short and hist.stopped_by == "seconds" and hist.budget == "10,000 epochs"
+    out = capsys.readouterr().out
+    assert "0.3 s cap stopped training" in out and "10,000 epochs" in out
+
+
+def test_a_budget_reached_within_the_cap_is_not_cut_short(capsys):
+    hist = fit(LinearRegression(), torch.randn(64, 3), epochs=2, seconds=60, batch_size=8, progress=False,
+               device="cpu")
+    assert hist.stopped_by == "epochs" and not hist.cut_short
+    assert "cap" not in capsys.readouterr().out
+
+
+def test_seconds_alone_are_a_budget_not_a_cap(capsys):
+    hist = fit(LinearRegression(), torch.randn(64, 3), seconds=0.2, batch_size=8, progress=False, device="cpu")
+    assert hist.stopped_by == "seconds" and not hist.cut_short
+    assert "cap" not in capsys.readouterr().out
+
+
+def test_fit_gan_excludes_callback_time_from_training_time():
+    gan = GAN(GAN.Config(latent_dim=2, hidden=(8,)))
+    hist = fit_gan(gan, torch.randn(256, 2), steps=4, batch_size=64, progress=False, device="cpu",
+                   callbacks=[lambda g, h: time.sleep(0.5)], callback_every=1)
+    assert hist.steps == 4
+    assert hist.seconds < 0.5, f"four 0.5 s callbacks must not count as training time, got {hist.seconds:.2f} s"
+
+
+def test_fit_gan_cap_and_live_or_shipped(capsys, monkeypatch):
+    gan = GAN(GAN.Config(latent_dim=2, hidden=(8,)))
+    slow = [lambda g, h: time.sleep(0.05)]  # not training time, so the cap needs real steps: use a tiny cap
+    hist = fit_gan(gan, torch.randn(256, 2), steps=1_000_000, seconds=0.2, batch_size=64, progress=False,
+                   device="cpu", callbacks=slow, callback_every=1000)
+    assert hist.cut_short and hist.budget == "1,000,000 steps"
+    assert "cap stopped training" in capsys.readouterr().out
+    shipped = object()
+    monkeypatch.setattr("course_utils.checkpoints.load_pretrained", lambda name: shipped)
+    assert live_or_shipped(gan, hist, "gan_ring8") is shipped
+    assert "shipped checkpoint 'gan_ring8'" in capsys.readouterr().out
+    full = fit_gan(gan, torch.randn(256, 2), steps=2, seconds=60, batch_size=64, progress=False, device="cpu")
+    assert live_or_shipped(gan, full, "gan_ring8") is gan
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 49, 50, 51, 500])
+def test_smooth_never_fails_on_short_runs(n):
+    ends, means = smooth([float(i) for i in range(n)], window=50, every=10)
+    assert len(ends) == len(means)
+    if n:
+        assert means and ends[-1] <= n
+        assert means[0] == pytest.approx(sum(range(min(n, 50))) / min(n, 50))

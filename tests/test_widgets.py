@@ -113,3 +113,45 @@ def test_gan_explorer_follows_its_sliders():
     plain = gan_explorer(GAN(GAN.Config(data_shape=(1, 28, 28), latent_dim=6, hidden=(16,))), sliders=3)
     assert [c.description for c in plain.children[:3]] == ["z1", "z2", "z3"]
     plt.close("all")
+
+
+# Each explorer with a tiny model, as a notebook cell: what `jupyter nbconvert --execute` runs.
+HEADLESS_CELLS = [
+    """import torch
+from course_utils.models.autoencoders import MLPAutoencoder
+from course_utils.models.autoregressive import NADE
+from course_utils.models.gans import GAN
+from course_utils import widgets
+torch.manual_seed(0)""",
+    "widgets.gaussian_likelihood_explorer(torch.randn(200))",
+    "widgets.latent_explorer(MLPAutoencoder(MLPAutoencoder.Config(latent_dim=2, hidden=(16,))).eval(), "
+    "torch.randn(50, 2), torch.randint(0, 10, (50,)))",
+    "widgets.sampling_stepper(NADE(NADE.Config(hidden=8)).sample_progress(2, every=196), every=196)",
+    "gan = GAN(GAN.Config(hidden=(8,)))\n"
+    "widgets.gan_training_stepper([widgets.gan_snapshot(gan, n=50, resolution=10) for _ in range(2)], every=10)",
+    "widgets.gan_explorer(GAN(GAN.Config(data_shape=(1, 28, 28), latent_dim=4, hidden=(8,))), sliders=2)",
+    "print('after the widgets')",
+]
+
+
+def test_headless_run_sends_nothing_back_for_the_widgets(monkeypatch):
+    """Issue 17: `jupyter nbconvert --execute notebooks/03_autoencoders.ipynb` stalled after the latent_explorer cell
+    (for exactly the 600-s cell timeout here; forever without one). nbclient plays the front end of an Output widget:
+    each output captured inside `with out:` makes it send the widget's state to the kernel on the shell socket while
+    it awaits the cell's execute_reply on that socket, and that reply's wake-up can be lost (nbclient issue #312).
+    The explorers draw their first view without `with out:`, so a headless run sends nothing, and the saved widget
+    state still holds each first view's figure (the static decks show it)."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.output_widget import OutputWidget
+
+    sent = []
+    monkeypatch.setattr(OutputWidget, "send", lambda self, data=None, *a, **k: sent.append(data))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in HEADLESS_CELLS])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    assert not sent, f"nbclient sent {len(sent)} Output-widget updates to the kernel during the run"
+    assert "after the widgets" in nb.cells[-1].outputs[0]["text"]
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    views = [m["state"]["outputs"] for m in state.values() if m["model_name"] == "OutputModel"]
+    assert len(views) == 5, [m["model_name"] for m in state.values()]
+    assert all(any("image/png" in o.get("data", {}) for o in outputs) for outputs in views), views

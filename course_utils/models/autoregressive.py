@@ -34,7 +34,8 @@ from torch.nn import functional as F
 from ..validation import check_binary, check_finite, check_tensor
 from .base import DensityModel, ModelConfig, check_sample_count
 
-__all__ = ["AutoregressiveImageModel", "FVSBN", "NADE", "pixel_order", "sample_by_full_passes", "ImageConfig"]
+__all__ = ["AutoregressiveImageModel", "FVSBN", "NADE", "pixel_order", "sample_by_full_passes", "logit_jacobian",
+           "ImageConfig"]
 
 
 def pixel_order(num_pixels: int, seed: int | None = None) -> torch.Tensor:
@@ -235,3 +236,14 @@ def sample_by_full_passes(model: AutoregressiveImageModel, n: int, generator: to
         return AutoregressiveImageModel._sample(model, check_sample_count(n), generator)
     finally:
         model.train(was_training)
+
+
+def logit_jacobian(model: AutoregressiveImageModel, image: torch.Tensor) -> torch.Tensor:
+    """d logits / d x at one image (C, H, W): a (D, D) matrix whose rows (logits) and columns (pixels) are both
+    in the model's generation order. The autoregressive property makes it strictly lower-triangular: notebook
+    02 draws its non-zeros."""
+    def logits(v):  # (D,) pixels -> (D,) logits, in raster order
+        return model.logits(v.view(1, *image.shape)).flatten()
+
+    jac = torch.autograd.functional.jacobian(logits, image.flatten(), vectorize=True)  # (D, D)
+    return jac[model.order][:, model.order]
