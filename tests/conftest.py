@@ -30,3 +30,24 @@ def pytest_terminal_summary(terminalreporter):
         if SCREENSHOTS.is_dir() else []
     if taken:
         terminalreporter.write_line(f"browser screenshots in {SCREENSHOTS}: {', '.join(taken)}")
+
+
+# How long each notebook's cells took under nbval, for the load test that .ci/run starts afterwards (it compares
+# notebook 05 beside CPU burners with this run instead of running it a second time alone). Only when
+# COURSE_TIMINGS names a file; written by the controlling process (xdist forwards every report to it).
+_NOTEBOOK_SECONDS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and ".ipynb::" in report.nodeid:
+        name = report.nodeid.split("::")[0].rsplit("/", 1)[-1]
+        _NOTEBOOK_SECONDS[name] = _NOTEBOOK_SECONDS.get(name, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    path = os.environ.get("COURSE_TIMINGS")
+    if path and _NOTEBOOK_SECONDS and not os.environ.get("PYTEST_XDIST_WORKER"):
+        import json
+
+        with open(path, "w") as f:
+            json.dump(_NOTEBOOK_SECONDS, f, indent=1)

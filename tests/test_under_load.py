@@ -2,18 +2,23 @@
 
 It must pass, finish within 2x the time of an unloaded run, and print the same numbers in its cells tagged
 `reproducible` (its live training runs have step budgets; their wall-clock caps only matter on a far busier
-machine). Both runs happen here, one after the other, so the comparison does not depend on the machine.
+machine). The unloaded run is the parallel `pytest` run's own nbval run of the notebook when COURSE_TIMINGS names
+the file where tests/conftest.py recorded its cells' seconds (each xdist worker has a core of its own, one torch
+thread each); the printed numbers are then compared with the committed outputs, which were made on the same
+machine. Without that file, the test runs the notebook alone first and compares the two runs.
 Not part of the parallel `pytest` run, where the other worker's load would blur the measurement: CI runs it
 alone, `python -m pytest -n 0 -m under_load` (.ci/run).
 """
 
+import json
 import os
 import subprocess
 import sys
 import time
 
+import nbformat
 import pytest
-from test_reproducibility import NOTEBOOK_DIR, TAG, _run
+from test_reproducibility import NOTEBOOK_DIR, TAG, _printed, _run
 
 NOTEBOOK = NOTEBOOK_DIR / "05_gans.ipynb"
 BURN = "import time\nend = time.time() + 900\nwhile time.time() < end: pass\n"
@@ -29,7 +34,14 @@ def _timed_run():
 @pytest.mark.under_load
 def test_the_gan_notebook_under_two_cpu_burners(monkeypatch):
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # threads as a student gets them (setup_notebook)
-    quiet_seconds, quiet = _timed_run()
+    timings = os.environ.get("COURSE_TIMINGS")
+    recorded = json.loads(open(timings).read()) if timings and os.path.isfile(timings) else {}
+    if NOTEBOOK.name in recorded:
+        quiet_seconds = recorded[NOTEBOOK.name]
+        committed = nbformat.read(NOTEBOOK, as_version=4)
+        quiet = [_printed(c) for c in committed.cells if TAG in c.metadata.get("tags", [])]
+    else:
+        quiet_seconds, quiet = _timed_run()
     burners = [subprocess.Popen([sys.executable, "-c", BURN]) for _ in range(os.cpu_count() or 2)]
     try:
         time.sleep(1.0)
