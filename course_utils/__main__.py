@@ -9,6 +9,8 @@
     python -m course_utils list            the models the course trains
     python -m course_utils slides          every notebook as an offline reveal.js deck in slides/
     python -m course_utils slides --pdf    ... and each deck printed to slides/NN_name.pdf (needs Chromium)
+    python -m course_utils student-edition     the notebooks without their solutions, in student/
+    python -m course_utils grade NOTEBOOK...   run notebooks in fresh kernels and score their exercises
 """
 
 from __future__ import annotations
@@ -76,7 +78,29 @@ def main(argv: list[str] | None = None) -> int:
     p_slides.add_argument("--output", default="slides", help="folder for the decks (default: slides/)")
     p_slides.add_argument("--pdf", action="store_true",
                           help="also print each deck to NN_name.pdf, one page per slide (headless Chromium)")
+    p_student = sub.add_parser("student-edition", help="write the notebooks without solutions (nbgrader's conventions)")
+    p_student.add_argument("notebooks", nargs="*", help="instructor notebooks (default: every notebooks/NN_*.ipynb)")
+    p_student.add_argument("--output", default="student", help="folder for the student edition (default: student/)")
+    p_grade = sub.add_parser("grade", help="run notebooks in fresh kernels and print each exercise's score")
+    p_grade.add_argument("notebooks", nargs="+", help="notebook files (instructor or student edition)")
+    p_grade.add_argument("--cell-timeout", type=int, default=600, help="seconds a cell may run (default 600)")
     args = parser.parse_args(argv)
+
+    if args.cmd == "student-edition":
+        from pathlib import Path
+
+        from .student_edition import write_student_edition
+
+        paths = [Path(p) for p in args.notebooks] or sorted(Path("notebooks").glob("[0-9][0-9]*_*.ipynb"))
+        if not paths:
+            parser.error("no notebooks found: run from the course's folder or name the notebooks")
+        for path in write_student_edition(paths, Path(args.output)):
+            print(path)
+        return 0
+    if args.cmd == "grade":
+        from .grading import main as grade_main
+
+        return grade_main(args.notebooks, args.cell_timeout)
 
     if args.cmd == "slides":
         from .slides import export_slides, find_chromium, print_pdf

@@ -56,6 +56,27 @@ def default_threads(cores: int | None = None) -> int:
     return max(1, min(4, cores - 1))
 
 
+TRAIN_CAP_ENV = "COURSE_MAX_TRAIN_SECONDS"
+
+
+def capped_seconds(seconds: float | None) -> float | None:
+    """A training loop's wall-clock cap, lowered to COURSE_MAX_TRAIN_SECONDS when that is set.
+
+    CI sets it to run the student edition quickly: every live training cell is then cut short and the
+    notebook must go on with its shipped checkpoints, the path a student on a slow or busy machine takes.
+    """
+    env = os.environ.get(TRAIN_CAP_ENV)
+    if not env:
+        return seconds
+    try:
+        cap = float(env)
+    except ValueError:
+        raise ValueError(f"{TRAIN_CAP_ENV} must be a number of seconds, got {env!r}.") from None
+    if cap <= 0:
+        raise ValueError(f"{TRAIN_CAP_ENV} must be positive, got {env!r}: unset it to train without a cap.")
+    return cap if seconds is None else min(seconds, cap)
+
+
 def set_threads(n: int | None = None) -> int:
     """Set PyTorch's CPU threads and return the number used.
 

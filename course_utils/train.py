@@ -1,4 +1,5 @@
-"""`fit`: the one training loop of every non-adversarial model in the course; `fit_gan`: the GANs' alternating loop.
+"""`fit`: the one training loop of every non-adversarial model in the course (`fit_gan`, the GANs' alternating
+loop, is in train_gan.py and importable from here).
 
 The loop knows nothing about the model beyond `model.loss(x) -> scalar`; evaluation and plots
 hang off `test_metric` and `callbacks` (per epoch) or `step_callbacks` (per step). Budget in epochs or
@@ -8,7 +9,6 @@ on a NaN/inf loss. The recipes' training helpers (`fit_binarized`, `train_classi
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,10 +18,11 @@ from torch import nn
 
 from . import data as datasets
 from .data import make_loader
+from .runtime import capped_seconds
 from .runtime import device as default_device
 
-__all__ = ["fit", "fit_gan", "History", "GANHistory", "TrainingDiverged", "fit_binarized", "train_classifier",
-           "live_or_shipped", "smooth"]
+__all__ = ["fit", "History", "TrainingDiverged", "fit_binarized", "train_classifier", "live_or_shipped", "smooth",
+           "assert_if_trained"]
 
 
 class TrainingDiverged(FloatingPointError):
@@ -110,6 +111,7 @@ def fit(
     from tqdm.auto import tqdm
 
     _check_budget(epochs, seconds)
+    seconds = capped_seconds(seconds)
     if not hasattr(model, "loss"):
         hint = " A GAN has two losses: train it with fit_gan()." if hasattr(model, "g_loss") else ""
         raise TypeError(f"fit() trains models with a loss(x) method; {type(model).__name__} has none.{hint}")
@@ -208,150 +210,6 @@ def train_classifier(model: nn.Module, dataset: str = "mnist", *, epochs: int, b
                transform=random_shift if augment else None, callbacks=[lambda m, h: schedule.step()], device="cpu")
 
 
-@dataclass
-class GANHistory:
-    """What `fit_gan` measured: both players' loss at every step (one step = d_steps D updates + one G update)."""
-
-    d_loss: list[float] = field(default_factory=list)  # D's loss (mean over its d_steps updates)
-    g_loss: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-    steps: int = 0
-    epochs: int = 0
-    stopped_by: str = ""  # "steps", "epochs" or "seconds"
-    budget: str = ""  # the repeatable budget, e.g. "2,000 steps"; "" when seconds were the only budget
-
-    @property
-    def cut_short(self) -> bool:
-        """True when the wall-clock cap stopped training before its epoch/step budget (a busy or slow CPU)."""
-        return self.stopped_by == "seconds" and bool(self.budget)
-
-
-def _gan_diverged(what: str, value: float, hist: GANHistory, lr: float) -> TrainingDiverged:
-    return TrainingDiverged(
-        f"the {what} loss became {value} at step {hist.steps + 1}. GANs diverge when one player overwhelms the "
-        f"other: try a smaller learning rate (lr={lr:g} -> {lr / 4:g}), Adam betas=(0.5, 0.999), the "
-        "non-saturating loss, spectral_norm=True, and check the data for NaN or out-of-range values."
-    )
-
-
-def fit_gan(
-    gan: nn.Module,
-    data,
-    *,
-    labels: torch.Tensor | None = None,
-    epochs: int | None = None,
-    seconds: float | None = None,
-    steps: int | None = None,
-    batch_size: int = 64,
-    lr: float = 2e-4,
-    lr_d: float | None = None,
-    betas: tuple[float, float] = (0.5, 0.999),
-    d_steps: int = 1,
-    decay: bool = False,
-    callbacks: Iterable[Callable[[nn.Module, GANHistory], None]] = (),
-    callback_every: int | None = None,
-    device: torch.device | str | None = None,
-    progress: bool = True,
-    seed: int = 0,
-) -> GANHistory:
-    """Alternating GAN training: d_steps updates of D on real vs generated batches, then one update of G.
-
-    data: tensor (N, *data_shape) of real examples (images in [0, 1]); labels (N,) for a conditional GAN.
-    Budget: epochs over the data, seconds, steps (G updates) — whichever ends first. With steps (or epochs) and
-    seconds, the seconds are a wall-clock cap: `history.cut_short` says whether it stopped training early.
-    decay: both learning rates follow a cosine from lr to 0 over `steps` (sharper samples at the end).
-    callbacks: cb(gan, history) every `callback_every` steps (default: after each epoch), e.g. snapshots.
-    """
-    from tqdm.auto import tqdm
-
-    if epochs is None and seconds is None and steps is None:
-        raise ValueError("fit_gan() needs a budget: pass epochs=N, seconds=S and/or steps=K (it stops at the first).")
-    if epochs is not None or seconds is not None:
-        _check_budget(epochs, seconds)
-    if steps is not None and (not isinstance(steps, int) or steps <= 0):
-        raise ValueError(f"steps must be a positive int, got {steps!r}.")
-    if decay and steps is None:
-        raise ValueError("decay=True decays the learning rate over a known number of steps: pass steps=K too.")
-    if not (hasattr(gan, "d_loss") and hasattr(gan, "g_loss")):
-        raise TypeError(f"fit_gan() trains a GAN (methods d_loss and g_loss); {type(gan).__name__} "
-                        "has neither. Train density models and autoencoders with fit().")
-    if not torch.is_tensor(data):
-        raise TypeError(f"fit_gan() expects `data` as a tensor of real examples (N, ...), got {type(data).__name__}.")
-    if labels is not None and (not torch.is_tensor(labels) or labels.shape != (len(data),)):
-        got = tuple(labels.shape) if torch.is_tensor(labels) else type(labels).__name__
-        raise ValueError(f"labels must be a tensor of shape ({len(data)},), one per example, got {got}.")
-    _check_lr(lr=lr, lr_d=lr_d)
-    pack = getattr(gan.config, "pack", 1)
-    if batch_size % pack:
-        raise ValueError(f"batch_size={batch_size} must be divisible by the GAN's pack={pack}.")
-    dev = torch.device(device) if device is not None else default_device()
-    gan.to(dev)
-    tensors = (data,) if labels is None else (data, labels)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(*tensors), batch_size=batch_size, shuffle=True,
-                                         drop_last=True, generator=torch.Generator().manual_seed(seed))
-    if len(loader) == 0:
-        raise ValueError(f"fit_gan() got {len(data)} examples, fewer than one batch of {batch_size}.")
-    opt_d = torch.optim.Adam(gan.discriminator_parameters(), lr=lr_d or lr, betas=betas)
-    opt_g = torch.optim.Adam(gan.generator.parameters(), lr=lr, betas=betas)
-    schedules = [torch.optim.lr_scheduler.LambdaLR(o, lambda i: 0.5 * (1 + math.cos(math.pi * min(i, steps) / steps)))
-                 for o in (opt_d, opt_g)] if decay else []
-    budgets = [f"{steps:,} steps" if steps is not None else "", f"{epochs:,} epochs" if epochs is not None else ""]
-    hist = GANHistory(budget=" or ".join(b for b in budgets if b) if seconds is not None else "")
-    limits = [k for k in (steps, epochs * len(loader) // d_steps if epochs else None) if k is not None]
-    total = min(limits) if limits else None
-    bar = tqdm(total=total, disable=not progress, desc=type(gan).__name__, leave=False)
-    start = time.perf_counter()
-    done = False
-    gan.train()
-    try:
-        while not done:
-            d_values = []
-            for batch in loader:
-                x = batch[0].to(dev)
-                y = batch[1].to(dev) if labels is not None else None
-                d_loss = gan.d_loss(x, y)
-                if not torch.isfinite(d_loss):
-                    raise _gan_diverged("discriminator", d_loss.item(), hist, lr_d or lr)
-                opt_d.zero_grad(set_to_none=True)
-                d_loss.backward()
-                opt_d.step()
-                d_values.append(d_loss.item())
-                if len(d_values) < d_steps:
-                    continue
-                g_loss = gan.g_loss(len(x), y)
-                if not torch.isfinite(g_loss):
-                    raise _gan_diverged("generator", g_loss.item(), hist, lr)
-                opt_g.zero_grad(set_to_none=True)
-                g_loss.backward()
-                opt_g.step()
-                for sched in schedules:
-                    sched.step()
-                hist.d_loss.append(sum(d_values) / len(d_values))
-                hist.g_loss.append(g_loss.item())
-                d_values = []
-                hist.steps += 1
-                bar.update(1)
-                if hist.steps % 20 == 0:
-                    bar.set_postfix(d=f"{hist.d_loss[-1]:.3g}", g=f"{hist.g_loss[-1]:.3g}")
-                hist.seconds = time.perf_counter() - start
-                if callback_every and hist.steps % callback_every == 0:
-                    start += _run_callbacks(gan, hist, callbacks)  # not training time
-                if (steps is not None and hist.steps >= steps) or (seconds is not None and hist.seconds >= seconds):
-                    hist.stopped_by = "steps" if steps is not None and hist.steps >= steps else "seconds"
-                    done = True
-                    break
-            hist.epochs += 1
-            if not done and epochs is not None and hist.epochs >= epochs:
-                hist.stopped_by, done = "epochs", True
-            if not callback_every:
-                start += _run_callbacks(gan, hist, callbacks)  # not training time
-    finally:
-        bar.close()
-        gan.eval()
-    _say_if_cut_short(type(gan).__name__, hist, seconds)
-    return hist
-
-
 def _say_if_cut_short(name: str, hist, seconds: float | None) -> None:
     # One line, so that a student on a busy machine knows why the numbers differ from the committed ones.
     if hist.cut_short:
@@ -370,6 +228,20 @@ def live_or_shipped(model: nn.Module, history, name: str) -> nn.Module:
 
     print(f"The cells below use the shipped checkpoint {name!r} instead of this half-trained model.")
     return load_pretrained(name)
+
+
+def assert_if_trained(claim: bool, message: str, *histories) -> None:
+    """Assert a notebook's claim about live-trained models, unless a wall-clock cap cut their training short.
+
+    On a busy machine (or in CI's student-edition run, which caps every live cell) a cut-short model may not
+    reach the claimed numbers: then one line says the claim is not checked, instead of the cell failing.
+    """
+    short = [h for h in histories if getattr(h, "cut_short", False)]
+    if short:
+        print(f"(not checked: {len(short)} of {len(histories)} training run(s) were cut short by their cap; "
+              "the committed outputs show the full runs)")
+        return
+    assert claim, message
 
 
 def smooth(values, window: int = 50, every: int = 10) -> tuple[list[int], list[float]]:
@@ -394,3 +266,12 @@ def _run_callbacks(model: nn.Module, hist, callbacks) -> float:
         cb(model, hist)
     model.train()
     return time.perf_counter() - t0
+
+
+def __getattr__(name: str):
+    # fit_gan and GANHistory live in train_gan.py; `from course_utils.train import fit_gan` keeps working.
+    if name in ("fit_gan", "GANHistory"):
+        from . import train_gan
+
+        return getattr(train_gan, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -38,9 +38,10 @@ def pytest_terminal_summary(terminalreporter):
 _NOTEBOOK_SECONDS: dict[str, float] = {}
 
 
+
 def pytest_runtest_logreport(report):
     if report.when == "call" and ".ipynb::" in report.nodeid:
-        name = report.nodeid.split("::")[0].rsplit("/", 1)[-1]
+        name = report.nodeid.split("::")[0]  # e.g. notebooks/05_gans.ipynb (student/05_gans.ipynb is another)
         _NOTEBOOK_SECONDS[name] = _NOTEBOOK_SECONDS.get(name, 0.0) + report.duration
 
 

@@ -15,7 +15,7 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
-CHECK_CALL = re.compile(r"check_(?:value|function)\(\s*\"(Exercise \d+\.\d+)")
+CHECK_CALL = re.compile(r"\bcheck\(\s*\"(\d+\.\d+)")  # course_utils.exercises.check("2.1", answer)
 
 
 def _load(path):
@@ -70,8 +70,8 @@ def test_slideshow_metadata(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_at_least_three_exercises_with_checks(path):
     nb = _load(path)
-    checked = {m for c in _code_cells(nb) for m in CHECK_CALL.findall(c["source"])}
-    assert len(checked) >= 3, f"{path.name}: exercises with a check_value/check_function self-check: {sorted(checked)}."
+    checked = {f"Exercise {m}" for c in _code_cells(nb) for m in CHECK_CALL.findall(c["source"])}
+    assert len(checked) >= 3, f"{path.name}: exercises with a check(...) self-check: {sorted(checked)}."
     prefix = f"Exercise {int(path.name[:2])}."
     assert all(e.startswith(prefix) for e in checked), f"{path.name}: exercises {sorted(checked)} not numbered {prefix}N."
     stated = {m for c in nb["cells"] if c["cell_type"] == "markdown" for m in re.findall(r"Exercise \d+\.\d+", c["source"])}

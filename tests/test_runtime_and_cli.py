@@ -100,3 +100,21 @@ def test_default_threads_leave_a_core_free(monkeypatch):
         assert set_threads() == 1
     finally:
         set_threads(before)
+
+
+@pytest.mark.slow
+def test_the_whole_quick_benchmark_runs_from_the_command_line(tmp_path):
+    # Every model of the zoo through `python -m course_utils benchmark --quick` (about 45 s on one thread): the
+    # command the README offers keeps working. It prints, and writes only where --output says.
+    import subprocess
+    import sys
+
+    from course_utils.zoo import RECIPES
+
+    out = tmp_path / "BENCHMARKS-quick.md"
+    run = subprocess.run([sys.executable, "-m", "course_utils", "benchmark", "--quick", "--output", str(out)],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    text = out.read_text()
+    missing = [name for name in RECIPES if name not in text]
+    assert not missing, f"the quick benchmark lost models {missing}"
