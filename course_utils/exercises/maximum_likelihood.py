@@ -7,7 +7,7 @@ import math
 import torch
 
 from ..checks import is_unanswered
-from .expect import call, close, number, require, same_to_figures, tensor
+from .expect import call, close, number, require, same_to_figures, say, tensor
 from .maximum_likelihood_lab import LAB_THRESHOLD, fit_with_your_log_prob, reference_1_2
 from .registry import Wrong, exercise
 
@@ -188,7 +188,7 @@ def compare_smoothing(fn, x_train, x_test, alphas=(0.0, 0.01, 0.1, 1.0, 10.0), s
     """Print the mean test NLL of your bernoulli_test_nll for each alpha, fitted on the first `sizes` training
     images; return {(size, alpha): mean NLL}, or None (with one printed line) if your function is not ready."""
     if is_unanswered(fn) or not callable(fn):
-        print("Exercise 1.4 is not answered yet: write bernoulli_test_nll above, then run this cell again.")
+        say("Exercise 1.4 is not answered yet: write bernoulli_test_nll above, then run this cell again.")
         return None
     table = {}
     try:
@@ -196,12 +196,12 @@ def compare_smoothing(fn, x_train, x_test, alphas=(0.0, 0.01, 0.1, 1.0, 10.0), s
             for alpha in alphas:
                 nll = fn(x_train[:size], x_test, alpha)
                 table[(size, alpha)] = nll.mean().item()
-                print(f"{size:5d} training images, alpha = {alpha:<5g}: mean test NLL {nll.mean().item():7.2f} "
-                      f"nats ({int(torch.isinf(nll).sum())} test images at +inf)")
+                print(f"{size:5d} training images, alpha = {alpha:<5g}: test NLL {nll.mean().item():7.2f} "
+                      f"nats ({int(torch.isinf(nll).sum())} at +inf)")
     except NotImplementedError:
-        print("bernoulli_test_nll is not answered yet.")
+        say("bernoulli_test_nll is not answered yet.")
         return None
     except Exception as err:
-        print(f"your bernoulli_test_nll raised {type(err).__name__}: {err}")
+        say(f"your bernoulli_test_nll raised {type(err).__name__}: {err}")
         return None
     return table

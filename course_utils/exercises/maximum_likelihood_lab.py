@@ -18,7 +18,7 @@ import torch
 from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
 
 from ..checks import is_unanswered
-from .expect import call, close, require, tensor
+from .expect import call, close, require, say, tensor, train_or_none
 from .registry import Wrong, exercise
 
 NOTEBOOK = "01_maximum_likelihood"
@@ -184,7 +184,7 @@ def _fit(fn, steps: int, seconds: float, quiet: bool):
     _RUNS[id(fn)] = (fn, len(lls), held_out)
     if not quiet:
         cut = "" if len(lls) == steps else f" (cut short by the {seconds:g} s cap)"
-        print(f"{len(lls)} Adam steps{cut}: your mean log-likelihood {lls[0]:.3f} -> {lls[-1]:.3f} on the training "
+        say(f"{len(lls)} Adam steps{cut}: your mean log-likelihood {lls[0]:.3f} -> {lls[-1]:.3f} on the training "
               f"points; held out: {held_out:.3f} nats per point (the check wants > {LAB_THRESHOLD:g})")
     return model.eval()
 
@@ -197,15 +197,9 @@ def fit_with_your_log_prob(mixture_log_prob, steps: int = LAB_STEPS, seconds: fl
     from ..runtime import capped_seconds
 
     if is_unanswered(mixture_log_prob) or not callable(mixture_log_prob):
-        print("Exercise 1.2 is not answered yet: write mixture_log_prob above, then run this cell again.")
+        say("Exercise 1.2 is not answered yet: write mixture_log_prob above, then run this cell again.")
         return None
-    try:
-        return _fit(mixture_log_prob, steps, capped_seconds(seconds), quiet=False)
-    except NotImplementedError:
-        print("mixture_log_prob is not answered yet: nothing fitted.")
-    except Exception as err:
-        print(f"your mixture_log_prob raised {type(err).__name__} during the fit: {err}")
-    return None
+    return train_or_none("mixture_log_prob", _fit, mixture_log_prob, steps, capped_seconds(seconds), quiet=False)
 
 
 @exercise("1.2", "lab: a mixture's log-likelihood with logsumexp, then fit it", notebook=NOTEBOOK, minutes=20,

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import torch
 
-from .expect import call, number, require, same_to_figures
+from .expect import call, number, require, same_to_figures, say
 from .model_comparison_lab import iwae_on_test_set  # registers lab 6.4
 from .registry import NotAnswered, Wrong, exercise
 
@@ -117,10 +117,10 @@ def show_slowdowns(fn, seconds: dict, baseline: str = "DCGAN") -> None:
         ratios = {m: float(call(fn, seconds, m, baseline)) for m in seconds
                   if m != baseline}
     except NotAnswered:
-        print("⏳ times_slower is not written yet: nothing to show.")
+        say("⏳ times_slower is not written yet: nothing to show.")
         return
     except (Wrong, TypeError, ValueError) as err:
-        print(f"❌ {err} (see the check above)")
+        say(f"❌ {err} (see the check above)")
         return
     for m, r in sorted(ratios.items(), key=lambda kv: -kv[1]):
         print(f"{m:>22}: {r:10.1f} x the {baseline}'s time")

@@ -16,7 +16,7 @@ import time
 import torch
 from torch.distributions import Normal
 
-from .expect import call, require
+from .expect import call, require, say
 from .registry import NotAnswered, Wrong, exercise
 
 NOTEBOOK = "06_model_comparison"
@@ -162,17 +162,17 @@ def iwae_on_test_set(fn, model, x, k=100, checkpoint="vae_mnist", seconds=60,
                 est = _as_estimates(call(fn, model, xb, k, case="the test set"),
                                     len(xb), k, f"images {i}-{i + len(xb) - 1}")
             except NotAnswered:
-                print("⏳ iwae_log_likelihood is not written yet: nothing to measure.")
+                say("⏳ iwae_log_likelihood is not written yet: nothing to measure.")
                 return None
             except Wrong as err:
-                print(f"❌ {err} (see the check below)")
+                say(f"❌ {err} (see the check below)")
                 return None
             total, done = total - est.sum().item(), done + len(xb)
             if time.perf_counter() - start > seconds:
                 break
     nll = total / done
     bench = read_sidecar(checkpoint)["metrics"]["test_nll_iwae1000_nats"]
-    print(f"your IWAE k={k} on {done:,} test images: NLL <= {nll:.2f} nats "
+    say(f"your IWAE k={k} on {done:,} test images: NLL <= {nll:.2f} nats "
           f"= {bits_per_dim(nll):.4f} bits/dim | benchmark (IWAE k=1000, "
           f"{len(x):,} images): {bench:.2f} nats = {bits_per_dim(bench):.4f} bits/dim")
     return nll

@@ -113,7 +113,9 @@ def check(exercise_id: str, answer) -> CheckResult:
     ex = _get(exercise_id)
     status, message = _verdict(ex, answer)
     result = CheckResult(f"Exercise {ex.id}", status, message)
-    print(result)
+    from .expect import say
+
+    say(str(result))
     log = os.environ.get(GRADE_LOG_ENV)
     if log:
         with open(log, "a", encoding="utf-8") as f:
@@ -127,6 +129,8 @@ def solution(exercise_id: str) -> None:
 
     ex = _get(exercise_id)
     if ex.reference is None:
-        print(f"Exercise {ex.id} has no shown solution: its check explains what it tests.")
+        from .expect import say
+
+        say(f"Exercise {ex.id} has no shown solution: its check explains what it tests.")
         return
     show(ex.reference)

@@ -11,7 +11,7 @@ import math
 import torch
 
 from ..checks import is_unanswered
-from .expect import call, require, tensor
+from .expect import call, require, say, tensor
 from .registry import Wrong, exercise
 
 NOTEBOOK = "02_tractable_density"
@@ -140,7 +140,7 @@ def draw_with_your_sampler(sample, n: int = 16, checkpoint: str = "made_mnist", 
     Returns the images (n, 1, 28, 28), or None (with one printed line) if `sample` is unanswered or fails.
     """
     if is_unanswered(sample) or not callable(sample):
-        print("Exercise 2.4 is not answered yet: write `sample` above, then run this cell again.")
+        say("Exercise 2.4 is not answered yet: write `sample` above, then run this cell again.")
         return None
     from ..checkpoints import load_pretrained
     from ..data import binarized_mnist_test
@@ -151,13 +151,13 @@ def draw_with_your_sampler(sample, n: int = 16, checkpoint: str = "made_mnist", 
         with torch.no_grad():
             images = sample(model, n, generator=torch.Generator().manual_seed(seed))
     except NotImplementedError:
-        print("Exercise 2.4 is not answered yet: write `sample` above, then run this cell again.")
+        say("Exercise 2.4 is not answered yet: write `sample` above, then run this cell again.")
         return None
     except Exception as err:  # a wrong answer must not stop the notebook: the check says what is wrong
-        print(f"your sample raised {type(err).__name__}: {err} (the check above says more).")
+        say(f"your sample raised {type(err).__name__}: {err} (the check above says more).")
         return None
     if not torch.is_tensor(images) or tuple(images.shape) != (n, *SHAPE):
-        print("your sample did not return images of shape (n, 1, 28, 28) (the check above says more).")
+        say("your sample did not return images of shape (n, 1, 28, 28) (the check above says more).")
         return None
     images = images.float()
     with torch.no_grad():
@@ -167,6 +167,6 @@ def draw_with_your_sampler(sample, n: int = 16, checkpoint: str = "made_mnist", 
 
     image_grid(images, nrow=8, title=f"{n} digits drawn by your loop from {checkpoint}")
     plt.show()
-    print(f"-log p of your {n} samples under the model: {nll:.1f} nats on average "
+    say(f"-log p of your {n} samples under the model: {nll:.1f} nats on average "
           f"(500 test images: {test_nll:.1f}).")
     return images
