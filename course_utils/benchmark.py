@@ -75,6 +75,21 @@ def _sample_quality(model, recipe, metrics: dict, sample64_s, quick: bool) -> tu
     return f"{fid}{suffix}", f"{100 * recog.share:.1f}% ({recog.classes_present}/{recog.num_classes})"
 
 
+def _is_application(recipe) -> bool:
+    return recipe.family.startswith("application")
+
+
+def _application_row(name: str, model, metrics: dict, source: str, train_s, started: float) -> dict:
+    """Notebook 07's models are judged by their task: every metric of the sidecar, not NLL or sample FID."""
+    recipe = RECIPES[name]
+    shown = ", ".join(f"{k} {v}" for k, v in metrics.items() if not k.startswith(("copy_", "real_")))
+    return {"model": name, "task": recipe.family.removeprefix("application: "), "source": source,
+            "metrics (2,000 test pairs; video: 500 test sequences)": shown,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "train (s)": "" if train_s is None else round(train_s, 1),
+            "benchmark (s)": round(time.perf_counter() - started, 1)}
+
+
 def _row(name: str, quick: bool) -> dict:
     started = time.perf_counter()
     recipe = RECIPES[name]
@@ -88,6 +103,8 @@ def _row(name: str, quick: bool) -> dict:
         metrics = read_sidecar(name)["metrics"]
     else:
         metrics = recipe.evaluate(model)
+    if _is_application(recipe):
+        return _application_row(name, model, metrics, source, train_s, started)
     sample64 = _timed_sampling(model, 64, quick)
     fid, recog = _sample_quality(model, recipe, metrics, sample64, quick)
     return {
@@ -115,6 +132,12 @@ SECTIONS = {
     "mnist": ("MNIST (the course's split)",
               "Test split: images 8,000-9,999 of the first 10,000 MNIST training images; for NLLs binarized once with "
               "a fixed seed. Models trained on images 0-7,999."),
+    "applications": ("Notebook 07's applications (MNIST, the course's split)",
+                     "Image-to-image translation (sketch -> digit) and x4 super-resolution on the 2,000 test pairs: "
+                     "PSNR (distortion), course FID against the test digits and the classifier's accuracy on the "
+                     "outputs (perception), sharpness (edge strength, mid-grey share); next-frame prediction on 500 "
+                     "seeded test sequences of moving digits: per-step MSE and sharpness (real frames: "
+                     "`real_sharpness`). Bicubic x4 upscaling: see notebook 07."),
     "fashion": ("Fashion-MNIST (official split)",
                 "Trained on the official 60,000 training images; NLLs on the 10,000 official test images binarized "
                 "once with a fixed seed; course FID with the `fashion_features` classifier."),
@@ -133,12 +156,18 @@ def run_benchmark(quick: bool = False, output: str | None = "BENCHMARKS.md", nam
     for dataset, (title, note) in SECTIONS.items():
         section = []
         for n in chosen:
-            if RECIPES[n].dataset == dataset:
+            recipe = RECIPES[n]
+            wanted = _is_application(recipe) if dataset == "applications" else \
+                (recipe.dataset == dataset and not _is_application(recipe))
+            if wanted:
                 section.append(_row(n, quick))
                 print(f"{n}: measured in {section[-1]['benchmark (s)']} s", file=sys.stderr, flush=True)
         if not section:
             continue
         rows += section
+        if dataset == "applications":
+            text.append(f"## {title}\n\n{note}\n\n" + _markdown(section))
+            continue
         floor = f"{real_fid_floor(dataset=dataset):.1f}"
         ceiling = recognisable(fid_reference(dataset), dataset)
         text.append(f"## {title}\n\n{note} Course FID of real training images (the floor): {floor}. Real test images: "

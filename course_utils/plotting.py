@@ -300,7 +300,10 @@ def density_heatmap(log_prob: Callable[[torch.Tensor], torch.Tensor], xlim=(-3, 
 
 
 def draw_autoencoder(ax=None, latent_label: str = "z", title: str = "autoencoder"):
-    """The encoder -> code -> decoder picture of notebooks 03 and 04 (drawn, no image file)."""
+    """The encoder -> code -> decoder picture of notebooks 03 and 04 (drawn, no image file).
+
+    Encoder parameters phi, decoder parameters theta: the course's one convention (notebook 00's notation key).
+    """
     from matplotlib.patches import Polygon, Rectangle
 
     if ax is None:
@@ -310,8 +313,8 @@ def draw_autoencoder(ax=None, latent_label: str = "z", title: str = "autoencoder
     ax.add_patch(Rectangle((3.3, 1.1), 0.6, 0.8, fc="#fff2cc", ec="k"))
     ax.add_patch(Polygon([(4.2, 1.1), (6.2, 0), (6.2, 3), (4.2, 1.9)], fc="#d5f0d5", ec="k"))
     ax.add_patch(Rectangle((6.6, 0), 0.6, 3, fc="#dde8f5", ec="k"))
-    for x, y, text in [(0.3, 1.5, "x"), (2.0, 1.5, "encoder\n$f_\\theta$"), (3.6, 1.5, latent_label),
-                       (5.2, 1.5, "decoder\n$g_\\phi$"), (6.9, 1.5, "$\\hat x$")]:
+    for x, y, text in [(0.3, 1.5, "x"), (2.0, 1.5, "encoder\n$f_\\phi$"), (3.6, 1.5, latent_label),
+                       (5.2, 1.5, "decoder\n$g_\\theta$"), (6.9, 1.5, "$\\hat x$")]:
         ax.text(x, y, text, ha="center", va="center", fontsize=FONT_PT + 1)
     ax.text(3.6, 0.75, "code (bottleneck)", ha="center", va="top")
     ax.text(3.6, 3.3, r"$J = \sum_n \|x_n - \hat x_n\|^2$", ha="center", fontsize=FONT_PT + 1)

@@ -7,12 +7,9 @@ holds only the table: training helpers live in `train.py`, evaluation helpers in
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 
-import torch
 from torch import nn
 
 from . import data, evaluation
@@ -24,48 +21,14 @@ from .models.gans import GAN
 from .models.made import MADE
 from .models.pixel_models import PixelCNN, PixelRNN
 from .models.vae import VAE
+from .recipe import Recipe
 from .train import fit, fit_binarized, fit_gan, train_classifier
+from .zoo_translation import TRANSLATION_RECIPES
+from .zoo_video import VIDEO_RECIPES
 
 __all__ = ["Recipe", "RECIPES", "get_recipe"]
 
 DATASET_NAMES = {"mnist": "MNIST", "fashion": "Fashion-MNIST (official 60,000 training images)"}
-
-
-@dataclass(frozen=True)
-class Recipe:
-    name: str
-    description: str
-    build: Callable[[], nn.Module]  # a fresh, untrained model
-    train: Callable[[nn.Module], None]  # trains it in place (seeded, CPU-sized budget)
-    evaluate: Callable[[nn.Module], dict]  # headline metrics on the course's fixed test split
-    headline: str  # the metric a test re-computes and compares with the sidecar
-    tolerance: float  # allowed |re-computed - sidecar| for the headline metric
-    family: str = ""  # taxonomy leaf: autoregressive, change of variables, VAE, GAN, ...
-    half: bool = False  # store weights in float16
-    evaluate_headline: Callable[[nn.Module], float] | None = None  # cheaper than evaluate()[headline], same value
-    dataset: str = "mnist"  # "mnist" (the course's 8,000/2,000 split) or "fashion" (official 60,000/10,000)
-
-    def headline_value(self, model: nn.Module) -> float:
-        """The headline metric of `model`, as the sidecar records it."""
-        if self.evaluate_headline is not None:
-            return self.evaluate_headline(model)
-        return self.evaluate(model)[self.headline]
-
-    def run(self) -> tuple[nn.Module, dict, float]:
-        """Build and train this recipe (seeded); return (model, metrics, training seconds)."""
-        from .runtime import seed_everything
-
-        seed_everything(0)
-        model = self.build()
-        start = time.perf_counter()
-        self.train(model)
-        seconds = time.perf_counter() - start
-        if self.half:  # evaluate the weights as they will be stored, so the sidecar matches a reload
-            with torch.no_grad():
-                for t in model.state_dict().values():  # parameters and buffers (batch-norm statistics)
-                    if t.is_floating_point():
-                        t.copy_(t.half().float())
-        return model, self.evaluate(model), seconds
 
 
 # ---------------------------------------------------------------- recipe builders, one per family
@@ -160,17 +123,28 @@ def _image_gan(name: str, config: GAN.Config, epochs: int, what: str, lr: float 
     )
 
 
-def _toy_gan(name: str, toy: str, hidden: int, minibatch_std: bool, steps: int = 6000) -> Recipe:
-    config = GAN.Config(latent_dim=2, hidden=(hidden,) * 3, minibatch_std=minibatch_std)
+def _toy_gan(name: str, toy: str, hidden: int, minibatch_std: bool = False, steps: int = 6000,
+             config: GAN.Config | None = None, kind: str = "", d_steps: int = 1,
+             betas: tuple[float, float] = (0.5, 0.999), lr: float = 1e-3, lr_d: float | None = None) -> Recipe:
+    """A 2-D toy GAN: 3 x `hidden` MLPs, `steps` generator steps of batch 256, Adam with cosine decay.
+
+    `config` replaces the plain (or minibatch-std) GAN.Config, e.g. another loss or spectral norm; `d_steps`,
+    `betas`, `lr` and `lr_d` (D's, default lr) go to fit_gan (notebook 05b's remedies tune them)."""
+    config = config or GAN.Config(latent_dim=2, hidden=(hidden,) * 3, minibatch_std=minibatch_std)
 
     def train(model: GAN) -> None:
         x = evaluation.TOYS[toy][0]().sample((100_000,))
-        fit_gan(model, x, steps=steps, batch_size=256, lr=1e-3, decay=True, device="cpu")
+        fit_gan(model, x, steps=steps, batch_size=256, lr=lr, lr_d=lr_d, decay=True, device="cpu",
+                d_steps=d_steps, betas=betas)
 
-    kind = "GAN + minibatch-std discriminator (the remedy)" if minibatch_std else "plain GAN (non-saturating loss)"
+    kind = kind or ("GAN + minibatch-std discriminator (the remedy)" if minibatch_std
+                    else "plain GAN (non-saturating loss)")
+    d = f", {d_steps} D steps per G step" if d_steps > 1 else ""
+    opt = f"Adam lr {lr:g}" + (f" (D: {lr_d:g})" if lr_d else "") + (f" betas {betas}" if betas != (0.5, 0.999) else "")
     return Recipe(
         name=name,
-        description=f"{kind} on the {toy} toy, MLPs of 3x{hidden} ({steps} steps, batch 256, Adam lr 0.001 cosine decay)",
+        description=f"{kind} on the {toy} toy, MLPs of 3x{hidden} ({steps} steps{d}, batch 256, {opt} "
+                    "cosine decay)",
         build=lambda: GAN(config),
         train=train,
         evaluate=partial(evaluation.toy_gan_metrics, toy=toy),
@@ -189,6 +163,7 @@ def _ae_2d() -> MLPAutoencoder:
 
 IMAGE_GAN = dict(data_shape=(1, 28, 28), latent_dim=64)
 DCGAN = dict(IMAGE_GAN, arch="dcgan", width=32)
+TOY_GRID = dict(latent_dim=2, hidden=(256, 256, 256))  # the grid-of-25 GANs' networks
 
 RECIPES: dict[str, Recipe] = {
     r.name: r
@@ -227,6 +202,14 @@ RECIPES: dict[str, Recipe] = {
         _toy_gan("gan_ring8_mbstd", "ring8", 128, minibatch_std=True),
         _toy_gan("gan_grid25", "grid25", 256, minibatch_std=False),
         _toy_gan("gan_grid25_mbstd", "grid25", 256, minibatch_std=True),
+        # notebook 05b's remedy table: the same networks, data and generator steps, another D
+        # WGAN-GP: penalty weight 0.1, not the paper's 10 (Gulrajani et al.'s toy code: "smaller lambda seems to
+        # help for toy tasks"); 10 or 1 over-smooth the critic here (0/25 modes), 3 critic steps fit the CPU budget
+        _toy_gan("gan_grid25_wgangp", "grid25", 256,
+                 config=GAN.Config(**TOY_GRID, loss="wasserstein_gp", gp_weight=0.1),
+                 kind="WGAN-GP (critic + gradient penalty weight 0.1)", d_steps=3, betas=(0.5, 0.9)),
+        _toy_gan("gan_grid25_sn", "grid25", 256, config=GAN.Config(**TOY_GRID, spectral_norm=True),
+                 kind="GAN + spectral norm on every D layer (non-saturating loss)", lr_d=4e-3, betas=(0.0, 0.9)),
         _image_gan("gan_mnist_mlp", GAN.Config(**IMAGE_GAN, hidden=(256, 512)), epochs=100,
                    what="MLP GAN (G 64-256-512-784, D 784-512-256-1; non-saturating loss)"),
         _image_gan("dcgan_mnist", GAN.Config(**DCGAN), epochs=100, lr=4e-4,
@@ -247,6 +230,8 @@ RECIPES: dict[str, Recipe] = {
                    what="DCGAN (as dcgan_mnist)"),
     ]
 }
+# Notebook 07's applications: image-to-image translation and super-resolution, and next-frame prediction.
+RECIPES.update({r.name: r for r in TRANSLATION_RECIPES + VIDEO_RECIPES})
 
 
 def get_recipe(name: str) -> Recipe:

@@ -31,7 +31,9 @@ from course_utils.models.density import BernoulliImageModel, DiagonalGaussian, F
 from course_utils.models.features import MNISTClassifier
 from course_utils.models.flows import CouplingFlow
 from course_utils.models.gans import GAN, LOSSES, discriminator_loss
+from course_utils.models.image_to_image import ImageTranslator
 from course_utils.models.made import MADE
+from course_utils.models.next_frame import L2FramePredictor, StochasticFramePredictor
 from course_utils.models.pixel_models import PixelCNN, PixelRNN
 from course_utils.models.vae import VAE
 from course_utils.zoo import RECIPES
@@ -57,6 +59,12 @@ CLASS_CASES = {
     "VAE": lambda: VAE(VAE.Config(latent_dim=3, hidden=(16,))),
     "GAN": lambda: GAN(GAN.Config(hidden=(16, 16))),
     "MNISTClassifier": lambda: MNISTClassifier(MNISTClassifier.Config(channels=(4, 8), features=16)),
+    "ImageTranslator": lambda: ImageTranslator(ImageTranslator.Config(upscale=4, adversarial_weight=0.01, width=4,
+                                                                      d_width=4)),
+    "L2FramePredictor": lambda: L2FramePredictor(L2FramePredictor.Config(size=32, channels=4, hidden=16,
+                                                                         max_shift=2)),
+    "StochasticFramePredictor": lambda: StochasticFramePredictor(
+        StochasticFramePredictor.Config(size=32, channels=4, hidden=16, max_shift=2)),
 }
 
 
@@ -77,6 +85,12 @@ def batch_for(model: torch.nn.Module, n: int = 6) -> tuple[torch.Tensor, ...]:
         x = torch.randn(n, *model.data_shape, generator=g)
         x = x.sigmoid() if model.is_image else x
         return (x, torch.arange(n) % model.config.num_classes) if model.config.num_classes else (x,)
+    if isinstance(model, ImageTranslator):  # (input, paired target): a 7x7 input for super-resolution
+        side = 28 // model.config.upscale
+        return torch.rand(n, 1, side, side, generator=g), torch.rand(n, 1, 28, 28, generator=g)
+    if isinstance(model, (L2FramePredictor, StochasticFramePredictor)):  # (past frames, the next frame)
+        s, k = model.config.size, model.config.context
+        return torch.rand(n, k, 1, s, s, generator=g), torch.rand(n, 1, s, s, generator=g)
     if isinstance(model, (AutoregressiveImageModel, BernoulliImageModel)):
         return (torch.bernoulli(torch.full((n, *model.event_shape), 0.4), generator=g),)
     if isinstance(model, VAE):
@@ -130,12 +144,19 @@ def test_seeded_sampling_repeats_and_differs_with_another_seed(build):
 @pytest.mark.parametrize("build", BUILDERS, ids=IDS)
 def test_loss_has_no_hidden_state(build):
     model = _randomise(build()).train()
+    if getattr(model.config, "spectral_norm", False):
+        # Spectral norm refines its estimate of each layer's largest singular value by one power-iteration step
+        # per training-mode forward pass (like batch norm's running statistics, by design); in eval mode it
+        # does not, and then two loss calls must agree like any other model's.
+        model.eval()
     batch = batch_for(model)
     state = {k: v.clone() for k, v in model.named_buffers() if not k.endswith(("running_mean", "running_var",
                                                                                "num_batches_tracked"))}
     attributes = {k: v for k, v in vars(model).items() if isinstance(v, (int, float, str, bool))}
     if isinstance(model, GAN):
         losses = lambda: (model.d_loss(*batch), model.g_loss(len(batch[0]), *batch[1:]))  # noqa: E731
+    elif getattr(model, "adversarial", False):  # a conditional GAN on pairs: G's loss and D's, same batch
+        losses = lambda: (model.loss(*batch), model.d_loss(*batch))  # noqa: E731
     else:
         losses = lambda: (model.loss(*batch),)  # noqa: E731
     values = []
@@ -155,7 +176,7 @@ def test_the_loss_can_be_minimised(build):
     model = build().train()  # as initialised: random weights could saturate a GAN's logits (zero gradients)
     batch = batch_for(model)
     losses = [model.d_loss(*batch), model.g_loss(len(batch[0]), *batch[1:])] if isinstance(model, GAN) \
-        else [model.loss(*batch)]
+        else [model.loss(*batch)] + ([model.d_loss(*batch)] if getattr(model, "adversarial", False) else [])
     for loss in losses:
         model.zero_grad()
         loss.backward()

@@ -19,7 +19,7 @@ __all__ = ["check", "solution", "exercises_of", "EXERCISES", "Exercise", "Wrong"
 
 # One module per notebook (05 and 05b share `gans`).
 MODULES = ["start_here", "maximum_likelihood", "tractable_density", "autoencoders", "variational_autoencoders",
-           "gans", "model_comparison"]
+           "gans", "model_comparison", "applications"]
 
 
 def load_all() -> None:

@@ -5,7 +5,19 @@ DensityModel, LatentModel). Importing this package imports every family, so that
 knows every model class by the name a checkpoint's sidecar stores.
 """
 
-from . import autoencoders, autoregressive, density, features, flows, gans, made, pixel_models, vae  # noqa: F401
+from . import (  # noqa: F401
+    autoencoders,
+    autoregressive,
+    density,
+    features,
+    flows,
+    gans,
+    image_to_image,
+    made,
+    next_frame,
+    pixel_models,
+    vae,
+)
 from .base import MODEL_REGISTRY, model_class
 
 __all__ = ["MODEL_REGISTRY", "model_class"]

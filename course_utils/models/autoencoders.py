@@ -1,8 +1,10 @@
 """Autoencoders (notebook 03_autoencoders, lecture 6.2.3).
 
-An encoder compresses x into a low-dimensional code z = f(x), a decoder recovers x_hat = g(z),
-and training minimises the reconstruction error J = sum_n ||x_n - x_hat_n||^2 (the lecture's L2
-loss; binary cross-entropy is the alternative when pixels are read as probabilities).
+An encoder compresses x into a low-dimensional code z = f_phi(x), a decoder recovers x_hat = g_theta(z),
+and training minimises the reconstruction error J(phi, theta) = sum_n ||x_n - x_hat_n||^2 (the lecture's L2
+loss J(theta), whose theta stands for all the autoencoder's parameters; binary cross-entropy is the
+alternative when pixels are read as probabilities). Notation, as in notebooks 03-05 (notebook 00's key):
+encoder parameters phi, decoder parameters theta.
 
 - MLPAutoencoder: fully connected, configurable widths and latent size.
 - ConvAutoencoder: a small convolutional encoder/decoder for 28x28 images.

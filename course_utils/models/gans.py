@@ -1,7 +1,8 @@
 """Generative adversarial networks (notebook 05_gans, lecture 6.3 and 6.4).
 
 A generator G maps simple noise z ~ N(0, I) to a sample x = G(z); a discriminator D(x) = sigmoid(logit)
-says how likely x is real. The two play the minimax game
+says how likely x is real. Notation, as in notebooks 03-05 (notebook 00's key): G_theta has parameters
+theta, D_psi parameters psi (phi is kept for encoders). The two play the minimax game
 
     min_G max_D  V(D, G) = E_data[log D(x)] + E_z[log (1 - D(G(z)))].
 

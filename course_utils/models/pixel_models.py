@@ -188,13 +188,32 @@ class PixelRNN(AutoregressiveImageModel):
         return self._row_logits(self._row_states(x), x[:, 0]).unsqueeze(1)
 
     @torch.no_grad()
-    def _sample(self, n, generator=None, on_pixel=None):
+    def complete(self, x: torch.Tensor, known_rows: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Image completion: keep the top `known_rows` rows of x (N, 1, H, W) in {0, 1} and draw the rest
+        from p(x_rest | x_top), pixel by pixel -> (N, 1, H, W). Repeat x to get several completions."""
+        x = self._check(x)
+        H = self.event_shape[1]
+        if isinstance(known_rows, bool) or not isinstance(known_rows, int) or not 0 <= known_rows <= H:
+            raise ValueError(f"known_rows must be an int in 0..{H} (rows given from the top), got {known_rows!r}.")
+        was_training = self.training
+        self.eval()
+        try:
+            return self._sample(len(x), generator, known=(x, known_rows))
+        finally:
+            self.train(was_training)
+
+    @torch.no_grad()
+    def _sample(self, n, generator=None, on_pixel=None, known=None):
         H, W = self.event_shape[1:]
         x = torch.zeros(n, *self.event_shape, device=self.device)
+        top = 0
+        if known is not None:  # completion: the given rows are copied, not drawn
+            given, top = known
+            x[:, :, :top] = given[:, :, :top]
         inp, hc = torch.zeros(n, 1, W, device=x.device), None
         for r in range(H):
             state, hc = self.lstm(inp, hc)  # (n, 1, hidden): has read rows 0..r-1
-            for c in range(W):
+            for c in range(W if r >= top else 0):
                 logit = self._row_logits(state[:, 0], x[:, 0, r])[:, c]
                 x[:, 0, r, c] = torch.bernoulli(torch.sigmoid(logit), generator=generator)
                 if on_pixel is not None:

@@ -1,12 +1,15 @@
 """Variational autoencoders (notebook 04_variational_autoencoders, lecture 6.2.3).
 
-A latent-variable model p(x) = ∫ p(z) p(x|z) dz with p(z) = N(0, I) and a decoder p(x|z). The
-integral is intractable, so an encoder q(z|x) = N(mu(x), diag sigma(x)^2) gives a lower bound,
+A latent-variable model p_theta(x) = ∫ p(z) p_theta(x|z) dz with p(z) = N(0, I) and a decoder p_theta(x|z).
+The integral is intractable, so an encoder q_phi(z|x) = N(mu(x), diag sigma(x)^2) gives a lower bound,
 
-    log p(x) >= ELBO(x) = E_q[log p(x|z)] - KL(q(z|x) || p(z)),
+    log p_theta(x) >= ELBO(x) = E_q[log p_theta(x|z)] - KL(q_phi(z|x) || p(z)),
 
 trained with the reparameterisation z = mu + sigma * eps, eps ~ N(0, I). The importance-weighted
 bound (IWAE) with k samples, log (1/k) sum_j p(x, z_j) / q(z_j|x), tightens towards log p(x).
+Notation, as in notebooks 03-05 (notebook 00's key): encoder parameters phi, decoder parameters theta;
+the lecture's p_theta(z) is the fixed prior p(z) here (no parameters), its q(z|x) is q_phi(z|x).
+Below, p(x|z) and q(z|x) drop the subscripts.
 
 VAE, a `LatentModel` and a `GenerativeModel` (models/base.py): posterior(x) -> (mu, logvar), the parameters
 of q(z|x), (N, latent_dim) each; encode(x) -> mu, the code as for an autoencoder; decode(z) -> (N, 1, 28, 28)
