@@ -16,10 +16,11 @@ STUDENT_TRAIN_CAP_SECONDS = "2"
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    """Before a notebook's first cell starts its kernel, set the cap for student/ notebooks (kernels inherit it)."""
-    if ".ipynb" not in item.nodeid:
-        return
-    if item.nodeid.startswith("student/"):
+    """Before a notebook's first cell starts its kernel, set the cap for student/ notebooks (kernels inherit it).
+
+    Every other item clears it: an xdist worker runs unit tests after student notebooks, and a cap left in its
+    environment would cut their training runs short (capped_seconds reads it in-process too)."""
+    if item.nodeid.startswith("student/") and ".ipynb" in item.nodeid:
         os.environ["COURSE_MAX_TRAIN_SECONDS"] = STUDENT_TRAIN_CAP_SECONDS
     else:
         os.environ.pop("COURSE_MAX_TRAIN_SECONDS", None)
