@@ -113,9 +113,11 @@ def sample_quality(samples: torch.Tensor, dataset: str = "mnist") -> tuple[float
 
 
 def image_gan_metrics(model: nn.Module, dataset: str = "mnist") -> dict:
-    """Course FID; for a class-conditional GAN also how often the classifier reads the asked-for label."""
-    out = {"course_fid": fid_of(model, dataset)}
-    if model.config.num_classes:
+    """Course FID and recognisable share; for a class-conditional GAN also how often the classifier reads the
+    asked-for label (not for a self-conditioned one: its labels are clusters, not digits)."""
+    fid, recog = sample_quality(seeded_samples(model), dataset)
+    out = {"course_fid": fid, "recognisable": round(recog.share, 4), "classes_present": recog.classes_present}
+    if model.config.num_classes and not model.config.class_weights:
         from .models.features import load_feature_network
 
         labels = torch.arange(FID_SAMPLES) % model.config.num_classes

@@ -18,10 +18,12 @@ from .models.autoregressive import FVSBN, NADE
 from .models.density import BernoulliImageModel
 from .models.features import MNISTClassifier
 from .models.gans import GAN
+from .models.gated_pixelcnn import GatedPixelCNN
 from .models.made import MADE
 from .models.pixel_models import PixelCNN, PixelRNN
 from .models.vae import VAE
 from .recipe import Recipe
+from .self_conditioning import mnist_clusters
 from .train import fit, fit_binarized, fit_gan, train_classifier
 from .zoo_translation import TRANSLATION_RECIPES
 from .zoo_video import VIDEO_RECIPES
@@ -67,11 +69,12 @@ def _autoregressive(name: str, build: Callable[[], nn.Module], epochs: int, lr: 
 
 
 def _vae(name: str, latent_dim: int, epochs: int, what: str, hidden: tuple = (512,), dataset: str = "mnist",
-         iwae_k: int = 1000) -> Recipe:
+         iwae_k: int = 1000, **config) -> Recipe:
+    """config: further VAE.Config fields (e.g. prior="mixture", dropout=0.2)."""
     return Recipe(
         name=name,
         description=f"{what} on binarized {DATASET_NAMES[dataset]} ({epochs} epochs, AdamW lr 0.001, cosine decay)",
-        build=lambda: VAE(VAE.Config(latent_dim=latent_dim, hidden=hidden)),
+        build=lambda: VAE(VAE.Config(latent_dim=latent_dim, hidden=hidden, **config)),
         train=lambda model: fit_binarized(model, dataset, epochs=epochs, lr=1e-3),
         evaluate=partial(evaluation.vae_metrics, dataset=dataset, k=iwae_k),
         evaluate_headline=partial(evaluation.vae_neg_elbo, dataset=dataset),
@@ -101,22 +104,25 @@ def _feature_network(name: str, build: Callable[[], nn.Module], dataset: str, ep
     )
 
 
-def _image_gan(name: str, config: GAN.Config, epochs: int, what: str, lr: float = 2e-4, batch_size: int = 64,
-               dataset: str = "mnist") -> Recipe:
+def _image_gan(name: str, config: GAN.Config | Callable[[], GAN.Config], epochs: int, what: str, lr: float = 2e-4,
+               batch_size: int = 64, dataset: str = "mnist", clusters: int = 0) -> Recipe:
+    """An image GAN; `clusters` > 0: self-conditioned on that many k-means clusters of the training images
+    (`config` is then a function, since the clusters' shares go into it), unconditional to the user."""
     def train(model: GAN) -> None:
         x, y = data.load_dataset(dataset, "train")
-        fit_gan(model, x, labels=y if config.num_classes else None, epochs=epochs, batch_size=batch_size, lr=lr,
-                device="cpu")
+        labels = mnist_clusters(clusters)[0] if clusters else y if model.config.num_classes else None
+        fit_gan(model, x, labels=labels, epochs=epochs, batch_size=batch_size, lr=lr, device="cpu")
 
-    headline = "label_accuracy" if config.num_classes else "course_fid"
+    build = (lambda: GAN(config())) if callable(config) else (lambda: GAN(config))
+    headline = "label_accuracy" if not clusters and not callable(config) and config.num_classes else "course_fid"
     return Recipe(
         name=name,
         description=f"{what} on {DATASET_NAMES[dataset]} grey levels ({epochs} epochs, Adam lr {lr:g}, betas (0.5, 0.999))",
-        build=lambda: GAN(config),
+        build=build,
         train=train,
         evaluate=partial(evaluation.image_gan_metrics, dataset=dataset),
         headline=headline,
-        tolerance=0.01 if config.num_classes else 0.5,  # FID: 1 vs 2 threads moves it by ~0.1
+        tolerance=0.01 if headline == "label_accuracy" else 0.5,  # FID: 1 vs 2 threads moves it by ~0.1
         family="implicit density (GAN)",
         half=True,
         dataset=dataset,
@@ -165,6 +171,14 @@ IMAGE_GAN = dict(data_shape=(1, 28, 28), latent_dim=64)
 DCGAN = dict(IMAGE_GAN, arch="dcgan", width=32)
 TOY_GRID = dict(latent_dim=2, hidden=(256, 256, 256))  # the grid-of-25 GANs' networks
 
+
+SELF_CONDITIONING_CLUSTERS = 50  # k-means clusters of the training pixels (notebook 05 prints their purity)
+
+
+def _self_conditioned_dcgan() -> GAN.Config:
+    return GAN.Config(**DCGAN, num_classes=SELF_CONDITIONING_CLUSTERS,
+                      class_weights=mnist_clusters(SELF_CONDITIONING_CLUSTERS)[1])
+
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in [
@@ -191,11 +205,17 @@ RECIPES: dict[str, Recipe] = {
         _autoregressive("pixelcnn_mnist", lambda: PixelCNN(PixelCNN.Config(channels=32, layers=10)),
                         epochs=18, lr=3e-3, batch_size=64,
                         what="PixelCNN (32 channels, 10 residual layers)"),
+        _autoregressive("gated_pixelcnn_mnist", lambda: GatedPixelCNN(GatedPixelCNN.Config(channels=16, layers=12)),
+                        epochs=4, lr=3e-3, batch_size=32, half=True,
+                        what="gated PixelCNN (16 channels, 12 layers: vertical + horizontal stacks, no blind spot)"),
         _autoregressive("pixelrnn_mnist", PixelRNN, epochs=30, lr=5e-3, batch_size=64,
                         what="PixelRNN (an LSTM over rows + a masked layer along the row)", half=True),
         _vae("vae_mnist", 32, epochs=200, what="MLP VAE (one hidden layer of 512) with a 32-D latent"),
         _vae("vae_mnist_2d", 2, epochs=100,
              what="MLP VAE (one hidden layer of 512) with a 2-D latent, for pictures and the explorer"),
+        _vae("vae_mnist_mixture", 32, epochs=160, prior="mixture", prior_components=16,
+             what="MLP VAE (one hidden layer of 512) with a 32-D latent and a learned prior "
+                  "(a mixture of 16 diagonal Gaussians), for prior samples worth showing"),
         _feature_network("mnist_features", MNISTClassifier, "mnist", epochs=20, batch_size=64, augment=True,
                          what="MNIST classifier (2 conv blocks, 128 features)"),
         _toy_gan("gan_ring8", "ring8", 128, minibatch_std=False),
@@ -212,8 +232,12 @@ RECIPES: dict[str, Recipe] = {
                  kind="GAN + spectral norm on every D layer (non-saturating loss)", lr_d=4e-3, betas=(0.0, 0.9)),
         _image_gan("gan_mnist_mlp", GAN.Config(**IMAGE_GAN, hidden=(256, 512)), epochs=100,
                    what="MLP GAN (G 64-256-512-784, D 784-512-256-1; non-saturating loss)"),
-        _image_gan("dcgan_mnist", GAN.Config(**DCGAN), epochs=100, lr=4e-4,
+        _image_gan("dcgan_mnist_plain", GAN.Config(**DCGAN), epochs=100, lr=4e-4,
                    what="DCGAN (G: linear to 64x7x7, two transposed convs; D: two strided convs)"),
+        # notebook 05: the plain DCGAN trails the conditional one; told a cluster of its own, it does not
+        _image_gan("dcgan_mnist", _self_conditioned_dcgan, epochs=80, lr=4e-4, clusters=SELF_CONDITIONING_CLUSTERS,
+                   what="self-conditioned DCGAN (the networks of dcgan_mnist_plain, conditioned on 50 k-means "
+                        "clusters of the training pixels, each drawn as often as it is large; no labels)"),
         _image_gan("cgan_mnist", GAN.Config(**DCGAN, num_classes=10), epochs=60, lr=4e-4,
                    what="class-conditional DCGAN (one-hot label into G, projection D)"),
         # Fashion-MNIST, the official 60,000 / 10,000 split
@@ -227,7 +251,7 @@ RECIPES: dict[str, Recipe] = {
                          "fashion", epochs=4, batch_size=128, augment=False,
                          what="classifier (2 conv blocks of 16/32, 64 features)"),
         _image_gan("dcgan_fashion", GAN.Config(**DCGAN), epochs=8, lr=4e-4, dataset="fashion",
-                   what="DCGAN (as dcgan_mnist)"),
+                   what="DCGAN (as dcgan_mnist_plain)"),
     ]
 }
 # Notebook 07's applications: image-to-image translation and super-resolution, and next-frame prediction.

@@ -31,6 +31,7 @@ from course_utils.models.density import BernoulliImageModel, DiagonalGaussian, F
 from course_utils.models.features import MNISTClassifier
 from course_utils.models.flows import CouplingFlow
 from course_utils.models.gans import GAN, LOSSES, discriminator_loss
+from course_utils.models.gated_pixelcnn import GatedPixelCNN
 from course_utils.models.image_to_image import ImageTranslator
 from course_utils.models.made import MADE
 from course_utils.models.next_frame import L2FramePredictor, StochasticFramePredictor
@@ -52,6 +53,7 @@ CLASS_CASES = {
     "MADE": lambda: MADE(MADE.Config(shape=SMALL, hidden=(12,), num_masks=3, order_agnostic=True, direct=True)),
     "PixelCNN": lambda: PixelCNN(PixelCNN.Config(shape=SMALL, channels=4, layers=2)),
     "PixelRNN": lambda: PixelRNN(PixelRNN.Config(shape=SMALL, hidden=8, features=4)),
+    "GatedPixelCNN": lambda: GatedPixelCNN(GatedPixelCNN.Config(shape=SMALL, channels=4, layers=2)),
     "MLPAutoencoder": lambda: MLPAutoencoder(MLPAutoencoder.Config(latent_dim=3, hidden=(16,))),
     "ConvAutoencoder": lambda: ConvAutoencoder(ConvAutoencoder.Config(latent_dim=3, channels=4)),
     "LinearAutoencoder": lambda: LinearAutoencoder(LinearAutoencoder.Config(latent_dim=3)),
@@ -66,6 +68,13 @@ CLASS_CASES = {
     "StochasticFramePredictor": lambda: StochasticFramePredictor(
         StochasticFramePredictor.Config(size=32, channels=4, hidden=16, max_shift=2)),
 }
+
+VARIANT_CASES = {  # options that change what sample() or loss() do
+    "VAE, mixture prior": lambda: VAE(VAE.Config(latent_dim=3, hidden=(16,), prior="mixture", prior_components=3)),
+    "GAN, self-conditioned": lambda: GAN(GAN.Config(data_shape=(1, 28, 28), latent_dim=4, arch="dcgan", width=4,
+                                                    num_classes=3, class_weights=(0.5, 0.3, 0.2))),
+}
+
 
 
 def _randomise(model: torch.nn.Module) -> torch.nn.Module:
@@ -104,7 +113,7 @@ def batch_for(model: torch.nn.Module, n: int = 6) -> tuple[torch.Tensor, ...]:
 def every_model():
     """(id, builder) for every recipe and every model class."""
     cases = [(f"recipe:{name}", recipe.build) for name, recipe in RECIPES.items()]
-    return cases + [(f"class:{name}", build) for name, build in CLASS_CASES.items()]
+    return cases + [(f"class:{name}", build) for name, build in {**CLASS_CASES, **VARIANT_CASES}.items()]
 
 
 CASES = every_model()

@@ -189,3 +189,41 @@ def test_fit_gan_bad_arguments(kwargs, match):
 def test_fit_points_gans_to_fit_gan():
     with pytest.raises(TypeError, match="train it with fit_gan"):
         fit(GAN(), _ring(64), epochs=1)
+
+
+def test_a_self_conditioned_gan_draws_its_clusters_as_often_as_class_weights_say():
+    gan = GAN(GAN.Config(data_shape=(1, 28, 28), latent_dim=8, arch="dcgan", width=8, num_classes=3,
+                         class_weights=(0.7, 0.2, 0.1))).eval()
+    seen = []
+    original = gan.generate
+    gan.generate = lambda z, labels=None: (seen.append(labels), original(z, labels))[1]
+    gan.sample(3000, generator=torch.Generator().manual_seed(0))
+    share = torch.bincount(seen[0], minlength=3) / 3000
+    torch.testing.assert_close(share, torch.tensor([0.7, 0.2, 0.1]), atol=0.03, rtol=0)
+    cycling = GAN(GAN.Config(data_shape=(1, 28, 28), latent_dim=8, arch="dcgan", width=8, num_classes=3)).eval()
+    seen.clear()
+    original = cycling.generate
+    cycling.generate = lambda z, labels=None: (seen.append(labels), original(z, labels))[1]
+    cycling.sample(6)
+    assert seen[0].tolist() == [0, 1, 2, 0, 1, 2]  # without weights: the classes in turn
+    for bad in [(0.5, 0.5), (1.0, 0.0, 1.0)]:
+        with pytest.raises(ValueError, match="class_weights"):
+            GAN.Config(num_classes=3, class_weights=bad)
+
+
+def test_pixel_clusters_find_separate_groups_and_refuse_bad_input():
+    from course_utils.self_conditioning import pixel_clusters
+
+    g = torch.Generator().manual_seed(0)
+    left = torch.zeros(30, 1, 8, 8)
+    left[:, :, :, :3] = 1
+    right = torch.zeros(10, 1, 8, 8)
+    right[:, :, :, 5:] = 1
+    images = (torch.cat([left, right]) + 0.05 * torch.randn(40, 1, 8, 8, generator=g)).clamp(0, 1)
+    ids, weights = pixel_clusters(images, 2)
+    assert len(set(ids[:30].tolist())) == 1 and len(set(ids[30:].tolist())) == 1 and ids[0] != ids[30]
+    assert sorted(weights) == [0.25, 0.75]
+    with pytest.raises(ValueError, match="images"):
+        pixel_clusters(torch.rand(10, 64), 2)
+    with pytest.raises(ValueError, match="k"):
+        pixel_clusters(images, 1)

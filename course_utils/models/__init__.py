@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     features,
     flows,
     gans,
+    gated_pixelcnn,
     image_to_image,
     made,
     next_frame,
@@ -19,5 +20,6 @@ from . import (  # noqa: F401
     vae,
 )
 from .base import MODEL_REGISTRY, model_class
+from .gated_pixelcnn import GatedPixelCNN
 
-__all__ = ["MODEL_REGISTRY", "model_class"]
+__all__ = ["MODEL_REGISTRY", "model_class", "GatedPixelCNN"]

@@ -15,6 +15,8 @@ V(D*, G) = -log 4 + 2 JS(p_data || p_g). Losses here take the discriminator's *l
 
 Remedies for mode collapse and instability: `pack` > 1 (PacGAN: D judges `pack` samples at once),
 `spectral_norm=True` (every D layer has spectral norm 1), or the WGAN-GP loss.
+A conditional GAN (`num_classes` > 0) with `class_weights` draws its own labels when sampling: trained on
+k-means clusters instead of digits, it is a self-conditioned, unconditional model (self_conditioning.py).
 
 GAN, a `GenerativeModel` (models/base.py) without a likelihood: sample(n, *, generator=None, labels=None)
 -> (n, *data_shape); generate(z) -> samples; discriminate(x) -> (N // pack,) logits; d_loss(x) and
@@ -150,6 +152,7 @@ class GAN(GenerativeModel):
         spectral_norm: bool = False  # spectral normalisation of D's layers
         minibatch_std: bool = False  # D's last layer also sees the batch's feature spread (ProGAN)
         num_classes: int = 0  # > 0: class-conditional G(z, y) and D(x, y)
+        class_weights: tuple = ()  # how sample() draws y when not given: () cycles 0, 1, ...; else these odds
         gp_weight: float = 10.0  # WGAN-GP penalty weight
 
         def validate(self):
@@ -162,6 +165,9 @@ class GAN(GenerativeModel):
             self.require(not (self.num_classes and self.pack > 1), "pack",
                          "1 for a conditional GAN (pack > 1 with num_classes > 0 is not supported)")
             self.require(self.gp_weight >= 0, "gp_weight", "a penalty weight >= 0")
+            self.require(not self.class_weights or (len(self.class_weights) == self.num_classes
+                                                    and all(w > 0 for w in self.class_weights)),
+                         "class_weights", f"() or {self.num_classes} positive odds, one per class")
 
     def __init__(self, config: Config | None = None):
         super().__init__()
@@ -256,9 +262,14 @@ class GAN(GenerativeModel):
         return self._raw_discriminate(self._to_internal(self._check_data(x, "GAN.discriminate")), labels)
 
     def _sample(self, n, generator, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """G(z), z ~ N(0, I): (n, *data_shape). A conditional GAN without labels cycles 0, 1, 2, ..."""
-        if labels is None and self.config.num_classes:
-            labels = torch.arange(n) % self.config.num_classes
+        """G(z), z ~ N(0, I): (n, *data_shape). A conditional GAN without labels cycles 0, 1, 2, ...,
+        or draws them with `class_weights` (a self-conditioned GAN: p(x) = sum_k w_k p(x | cluster k))."""
+        c = self.config
+        if labels is None and c.num_classes:
+            labels = torch.arange(n) % c.num_classes
+            if c.class_weights:
+                labels = torch.multinomial(torch.tensor(c.class_weights, dtype=torch.float), n, replacement=True,
+                                           generator=generator)
         return self.generate(self.noise(n, generator), labels)
 
     def d_loss(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:

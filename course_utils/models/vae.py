@@ -11,12 +11,18 @@ Notation, as in notebooks 03-05 (notebook 00's key): encoder parameters phi, dec
 the lecture's p_theta(z) is the fixed prior p(z) here (no parameters), its q(z|x) is q_phi(z|x).
 Below, p(x|z) and q(z|x) drop the subscripts.
 
+The prior (Config.prior, models/priors.py): "standard" is the fixed N(0, I) with the KL in closed form;
+"mixture" learns p(z) = sum_k pi_k N(m_k, diag s_k^2), a Gaussian mixture whose mass moves to where the
+encoder puts the data, so that prior samples decode to digits more often. It has no closed-form KL, so the
+KL term is the one-sample estimate log q(z|x) - log p(z); the same p(z) enters the IWAE weights and sampling.
+
 VAE, a `LatentModel` and a `GenerativeModel` (models/base.py): posterior(x) -> (mu, logvar), the parameters
 of q(z|x), (N, latent_dim) each; encode(x) -> mu, the code as for an autoencoder; decode(z) -> (N, 1, 28, 28)
 pixel means E[x|z]; decoder_distribution(z) -> p(x|z) as a torch.distributions object (draw pixels from it);
 log_likelihood(x, z) -> log p(x|z); elbo(x) -> (N,) nats; loss(x) = -mean(E log p(x|z) - beta KL), the
 negative ELBO at beta = 1; log_prob(x, k) -> (N,) IWAE *estimate* of log p(x) (not exact, so the VAE is not
-a `DensityModel`); sample(n, *, generator=None) -> (n, 1, 28, 28) pixel means decode(z), z ~ p(z).
+a `DensityModel`); sample_latent(n, *, generator=None) -> (n, latent_dim) codes z ~ p(z);
+sample(n, *, generator=None) -> (n, 1, 28, 28) pixel means decode(z), z ~ p(z).
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ from torch.distributions import Bernoulli, Independent, Normal
 from torch.nn import functional as F
 
 from ..validation import check_binary, check_finite, check_tensor
-from .base import GenerativeModel, LatentModel, ModelConfig
+from .base import GenerativeModel, LatentModel, ModelConfig, check_sample_count
+from .priors import MixturePrior, StandardNormalPrior
 
 __all__ = ["VAE", "gaussian_kl", "reparameterize"]
 
@@ -72,27 +79,33 @@ class VAE(LatentModel, GenerativeModel):
         likelihood: Literal["bernoulli", "gaussian"] = "bernoulli"  # binary pixels, or grey levels
         obs_std: float = 0.1  # gaussian likelihood: the fixed pixel noise
         beta: float = 1.0  # weight of the KL term in loss() (beta-VAE); 1 gives the ELBO
+        prior: Literal["standard", "mixture"] = "standard"  # p(z): N(0, I), or a learned Gaussian mixture
+        prior_components: int = 16  # mixture prior: number of Gaussians K
+        dropout: float = 0.0  # MLP: dropout after each hidden layer (encoder, decoder), against overfitting
 
         def validate(self):
-            self.require_positive("latent_dim", "hidden", "channels")
+            self.require_positive("latent_dim", "hidden", "channels", "prior_components")
             self.require(self.obs_std > 0, "obs_std", "a positive pixel noise")
             self.require(self.beta >= 0, "beta", "a KL weight >= 0")
+            self.require(0 <= self.dropout < 1, "dropout", "a probability in [0, 1)")
+            self.require(self.dropout == 0 or self.arch == "mlp", "dropout", "0 with arch='conv' (MLP only)")
 
     def __init__(self, config: Config | None = None):
         super().__init__()
         self.config = cfg = config or self.Config()
         d = cfg.latent_dim
         if cfg.arch == "mlp":
+            drop = [nn.Dropout(cfg.dropout)] if cfg.dropout else []  # none at 0: layer indices as before
             widths = [784, *cfg.hidden]
             enc = [nn.Flatten()]
             for a, b in zip(widths[:-1], widths[1:]):
-                enc += [nn.Linear(a, b), nn.ReLU()]
+                enc += [nn.Linear(a, b), nn.ReLU(), *drop]
             self.encoder = nn.Sequential(*enc)
             feat = widths[-1]
             dec = []
             rev = [d, *reversed(cfg.hidden)]
             for a, b in zip(rev[:-1], rev[1:]):
-                dec += [nn.Linear(a, b), nn.ReLU()]
+                dec += [nn.Linear(a, b), nn.ReLU(), *drop]
             self.decoder = nn.Sequential(*dec, nn.Linear(rev[-1], 784), nn.Unflatten(1, IMAGE))
         else:
             c = cfg.channels
@@ -109,6 +122,8 @@ class VAE(LatentModel, GenerativeModel):
             )
         self.to_mu = nn.Linear(feat, d)
         self.to_logvar = nn.Linear(feat, d)
+        mixture = cfg.prior == "mixture"
+        self.prior = MixturePrior(d, cfg.prior_components) if mixture else StandardNormalPrior(d)
 
     # ------------------------------------------------------------------ checks
 
@@ -159,10 +174,19 @@ class VAE(LatentModel, GenerativeModel):
         return (-0.5 * ((x - out) / s).pow(2) - math.log(s) - 0.5 * math.log(2 * math.pi)).flatten(-3).sum(-1)
 
     def elbo_terms(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(E_q log p(x|z) estimated with one reparameterised z, KL(q(z|x) || p(z))), each (N,) nats."""
+        """(E_q log p(x|z) estimated with one reparameterised z, KL(q(z|x) || p(z))), each (N,) nats.
+
+        The KL is in closed form for the standard normal prior; for a learned prior it has none, so it is the
+        one-sample Monte-Carlo estimate log q(z|x) - log p(z) at the same z (unbiased).
+        """
         mu, logvar = self.posterior(x)
         z = reparameterize(mu, logvar)
-        return self.log_likelihood(x, z), gaussian_kl(mu, logvar)
+        if self.config.prior == "standard":
+            kl = gaussian_kl(mu, logvar)
+        else:
+            log_q = -0.5 * ((z - mu).pow(2) / logvar.exp() + logvar + math.log(2 * math.pi)).sum(-1)
+            kl = log_q - self.prior.log_prob(z)
+        return self.log_likelihood(x, z), kl
 
     def elbo(self, x: torch.Tensor) -> torch.Tensor:
         """The evidence lower bound, one-sample estimate, (N,) nats: log p(x) >= ELBO."""
@@ -190,11 +214,16 @@ class VAE(LatentModel, GenerativeModel):
             m = min(chunk, k - start)
             eps = torch.randn(m, *mu.shape, device=mu.device)
             z = mu + std * eps  # (m, N, d)
-            log_pz = -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(-1)
+            log_pz = self.prior.log_prob(z)
             log_qz = -0.5 * (eps.pow(2) + logvar + math.log(2 * math.pi)).sum(-1)
             log_w.append(self.log_likelihood(x, z) + log_pz - log_qz)  # (m, N)
         return torch.logsumexp(torch.cat(log_w), 0) - math.log(k)
 
+    @torch.no_grad()
+    def sample_latent(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n codes z ~ p(z), (n, latent_dim), from the prior the model was trained with."""
+        return self.prior.sample(check_sample_count(n), generator, device=self.device)
+
     def _sample(self, n, generator):
-        """decode(z), z ~ N(0, I): pixel means (n, 1, 28, 28) in [0, 1]."""
-        return self.decode(torch.randn(n, self.config.latent_dim, generator=generator, device=self.device))
+        """decode(z), z ~ p(z): pixel means (n, 1, 28, 28) in [0, 1]."""
+        return self.decode(self.sample_latent(n, generator=generator))
