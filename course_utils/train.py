@@ -30,25 +30,31 @@ class TrainingDiverged(FloatingPointError):
 
 
 @dataclass
-class History:
-    """What `fit` measured: one entry per (possibly partial) epoch, plus every step's loss."""
+class Budgeted:
+    """What every training loop records about its budget (History, GANHistory, TranslationHistory)."""
 
-    train_loss: list[float] = field(default_factory=list)  # mean loss of each epoch
-    test_metric: list[float] = field(default_factory=list)  # test_metric(model) after each epoch
-    step_loss: list[float] = field(default_factory=list)  # loss of every optimisation step
     seconds: float = 0.0  # wall-clock training time (evaluation excluded)
     steps: int = 0
-    stopped_by: str = ""  # "epochs" or "seconds"
+    stopped_by: str = ""  # "steps", "epochs" or "seconds"
     budget: str = ""  # the repeatable budget, e.g. "20 epochs"; "" when seconds were the only budget
-
-    @property
-    def epochs(self) -> int:
-        return len(self.train_loss)
 
     @property
     def cut_short(self) -> bool:
         """True when the wall-clock cap stopped training before its epoch/step budget (a busy or slow CPU)."""
         return self.stopped_by == "seconds" and bool(self.budget)
+
+
+@dataclass
+class History(Budgeted):
+    """What `fit` measured: one entry per (possibly partial) epoch, plus every step's loss."""
+
+    train_loss: list[float] = field(default_factory=list)  # mean loss of each epoch
+    test_metric: list[float] = field(default_factory=list)  # test_metric(model) after each epoch
+    step_loss: list[float] = field(default_factory=list)  # loss of every optimisation step
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_loss)
 
 
 def _batches(data, batch_size: int, seed: int) -> Iterable:

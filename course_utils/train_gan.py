@@ -12,27 +12,18 @@ from torch import nn
 
 from .runtime import capped_seconds
 from .runtime import device as default_device
-from .train import TrainingDiverged, _check_budget, _check_lr, _run_callbacks, _say_if_cut_short
+from .train import Budgeted, TrainingDiverged, _check_budget, _check_lr, _run_callbacks, _say_if_cut_short
 
 __all__ = ["fit_gan", "GANHistory"]
 
 
 @dataclass
-class GANHistory:
+class GANHistory(Budgeted):
     """What `fit_gan` measured: both players' loss at every step (one step = d_steps D updates + one G update)."""
 
     d_loss: list[float] = field(default_factory=list)  # D's loss (mean over its d_steps updates)
     g_loss: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-    steps: int = 0
     epochs: int = 0
-    stopped_by: str = ""  # "steps", "epochs" or "seconds"
-    budget: str = ""  # the repeatable budget, e.g. "2,000 steps"; "" when seconds were the only budget
-
-    @property
-    def cut_short(self) -> bool:
-        """True when the wall-clock cap stopped training before its epoch/step budget (a busy or slow CPU)."""
-        return self.stopped_by == "seconds" and bool(self.budget)
 
 
 def _gan_diverged(what: str, value: float, hist: GANHistory, lr: float) -> TrainingDiverged:

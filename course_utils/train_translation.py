@@ -17,28 +17,19 @@ from torch import nn
 
 from .runtime import capped_seconds
 from .runtime import device as default_device
-from .train import TrainingDiverged, _check_budget, _check_lr, _say_if_cut_short
+from .train import Budgeted, TrainingDiverged, _check_budget, _check_lr, _say_if_cut_short
 
 __all__ = ["fit_translation", "TranslationHistory"]
 
 
 @dataclass
-class TranslationHistory:
+class TranslationHistory(Budgeted):
     """What `fit_translation` measured at every step (one step = one D update, if any, and one G update)."""
 
     loss: list[float] = field(default_factory=list)  # G's full loss
     pixel_loss: list[float] = field(default_factory=list)  # its L1 or L2 part
     d_loss: list[float] = field(default_factory=list)  # D's loss (empty for a regression model)
-    seconds: float = 0.0
-    steps: int = 0
     epochs: int = 0  # complete passes over the data
-    stopped_by: str = ""  # "steps", "epochs" or "seconds"
-    budget: str = ""  # the repeatable budget, e.g. "3,000 steps"; "" when seconds were the only budget
-
-    @property
-    def cut_short(self) -> bool:
-        """True when the wall-clock cap stopped training before its epoch/step budget (a busy or slow CPU)."""
-        return self.stopped_by == "seconds" and bool(self.budget)
 
 
 def _diverged(what: str, value: float, hist: TranslationHistory, lr: float) -> TrainingDiverged:
