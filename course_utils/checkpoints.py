@@ -42,6 +42,18 @@ def _config_dict(model: nn.Module) -> dict:
     return json.loads(json.dumps(dataclasses.asdict(cfg)))  # tuples -> lists, as in the sidecar
 
 
+def _config_defaults(config_cls) -> dict:
+    """The default of every field of a config class, as a sidecar stores it: a field added to the class after a
+    checkpoint was made is missing from its sidecar, and the checkpoint was made with what is now its default."""
+    out = {}
+    for f in dataclasses.fields(config_cls):
+        if f.default is not dataclasses.MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            out[f.name] = f.default_factory()
+    return json.loads(json.dumps(out))
+
+
 def _paths(name: str, root) -> tuple[Path, Path]:
     if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
         raise ValueError(f"checkpoint name must be a plain file stem such as 'vae_mnist', got {name!r}.")
@@ -138,7 +150,7 @@ def load_weights(model: nn.Module, name: str, root: str | Path | None = None) ->
     pt, _ = _paths(name, root)
     meta = read_sidecar(name, root)
     have = _config_dict(model)
-    want = meta["config"]
+    want = {**_config_defaults(type(model.config)), **meta["config"]}
     if _sidecar_key(meta["model"]) != type(model).__name__:
         raise CheckpointError(
             f"checkpoint {name!r} holds a {_sidecar_key(meta['model'])}, not a {type(model).__name__}. "

@@ -12,6 +12,7 @@ from torch import nn
 
 from . import data
 from .metrics import Recognisability, bits_per_dim, course_fid, evaluate_nll, mode_coverage, recognisability
+from .runtime import capped_samples
 
 __all__ = ["FID_SAMPLES", "TOYS", "seeded_samples", "fid_reference", "real_fid_floor", "fid_of", "toy_coverage",
            "nll_metrics", "vae_neg_elbo", "vae_metrics", "classifier_accuracy", "classifier_metrics",
@@ -21,8 +22,11 @@ FID_SAMPLES = 2000  # images per set for the course FID (the size of the MNIST t
 TOYS = {"ring8": (data.ring_of_gaussians, 0.02), "grid25": (data.grid_of_gaussians, 0.05)}  # toy -> (make, std)
 
 
-def seeded_samples(model: nn.Module, n: int = FID_SAMPLES, seed: int = 0, **conditions) -> torch.Tensor:
-    """n samples drawn with a generator seeded by `seed` (repeatable metrics), on the CPU."""
+def seeded_samples(model: nn.Module, n: int | None = None, seed: int = 0, **conditions) -> torch.Tensor:
+    """n samples drawn with a generator seeded by `seed` (repeatable metrics), on the CPU.
+
+    n: default FID_SAMPLES (lowered by COURSE_MAX_SAMPLES, `runtime.capped_samples`)."""
+    n = capped_samples(FID_SAMPLES) if n is None else n
     generator = torch.Generator(device=model.device).manual_seed(seed)
     return model.sample(n, generator=generator, **conditions).cpu()
 
@@ -79,11 +83,14 @@ def fid_reference(dataset: str = "mnist") -> torch.Tensor:
 
 
 def real_fid_floor(feature_net: nn.Module | None = None, dataset: str = "mnist") -> float:
-    """Course FID between 2,000 test images and the first 2,000 training images: what a perfect model scores."""
+    """Course FID between 2,000 test images and the first 2,000 training images: what a perfect model scores.
+
+    With COURSE_MAX_SAMPLES set (`runtime.capped_samples`), that many of each, as `seeded_samples` draws."""
     from .models.features import load_feature_network
 
     net = feature_net or load_feature_network(dataset)
-    return course_fid(fid_reference(dataset), data.load_dataset(dataset, "train")[0][:FID_SAMPLES], net)
+    n = capped_samples(FID_SAMPLES)
+    return course_fid(fid_reference(dataset)[:n], data.load_dataset(dataset, "train")[0][:n], net)
 
 
 def classifier_metrics(model: nn.Module, dataset: str = "mnist") -> dict:
@@ -120,7 +127,7 @@ def image_gan_metrics(model: nn.Module, dataset: str = "mnist") -> dict:
     if model.config.num_classes and not model.config.class_weights:
         from .models.features import load_feature_network
 
-        labels = torch.arange(FID_SAMPLES) % model.config.num_classes
+        labels = torch.arange(capped_samples(FID_SAMPLES)) % model.config.num_classes
         predicted = load_feature_network(dataset).predict(seeded_samples(model, labels=labels))
         out["label_accuracy"] = round((predicted == labels).double().mean().item(), 4)
     return out

@@ -77,6 +77,24 @@ def capped_seconds(seconds: float | None) -> float | None:
     return cap if seconds is None else min(seconds, cap)
 
 
+SAMPLE_CAP_ENV = "COURSE_MAX_SAMPLES"
+
+
+def capped_samples(n: int) -> int:
+    """How many samples a sample-quality measurement draws: n, lowered to COURSE_MAX_SAMPLES when that is set.
+
+    CI sets it for the student edition, whose notebooks repeat the instructor notebooks' measurements: the same
+    code on fewer samples (noisier numbers, the same claims). Unset, every measurement uses n.
+    """
+    env = os.environ.get(SAMPLE_CAP_ENV)
+    if not env:
+        return n
+    if not env.isdigit() or int(env) < 1:
+        raise ValueError(f"{SAMPLE_CAP_ENV} must be a positive whole number of samples, got {env!r}: unset it to "
+                         f"draw {n}.")
+    return min(n, int(env))
+
+
 def set_threads(n: int | None = None) -> int:
     """Set PyTorch's CPU threads and return the number used.
 

@@ -172,7 +172,7 @@ DCGAN = dict(IMAGE_GAN, arch="dcgan", width=32)
 TOY_GRID = dict(latent_dim=2, hidden=(256, 256, 256))  # the grid-of-25 GANs' networks
 
 
-SELF_CONDITIONING_CLUSTERS = 50  # k-means clusters of the training pixels (notebook 05 prints their purity)
+SELF_CONDITIONING_CLUSTERS = 100  # k-means clusters of the training pixels (notebook 05 prints their purity)
 
 
 def _self_conditioned_dcgan() -> GAN.Config:
@@ -213,9 +213,10 @@ RECIPES: dict[str, Recipe] = {
         _vae("vae_mnist", 32, epochs=200, what="MLP VAE (one hidden layer of 512) with a 32-D latent"),
         _vae("vae_mnist_2d", 2, epochs=100,
              what="MLP VAE (one hidden layer of 512) with a 2-D latent, for pictures and the explorer"),
-        _vae("vae_mnist_mixture", 32, epochs=160, prior="mixture", prior_components=16,
+        _vae("vae_mnist_mixture", 32, epochs=160, prior="mixture", prior_components=16, train_samples=5,
              what="MLP VAE (one hidden layer of 512) with a 32-D latent and a learned prior "
-                  "(a mixture of 16 diagonal Gaussians), for prior samples worth showing"),
+                  "(a mixture of 16 diagonal Gaussians), trained on the IWAE bound with 5 samples, for prior "
+                  "samples worth showing"),
         _feature_network("mnist_features", MNISTClassifier, "mnist", epochs=20, batch_size=64, augment=True,
                          what="MNIST classifier (2 conv blocks, 128 features)"),
         _toy_gan("gan_ring8", "ring8", 128, minibatch_std=False),
@@ -235,9 +236,10 @@ RECIPES: dict[str, Recipe] = {
         _image_gan("dcgan_mnist_plain", GAN.Config(**DCGAN), epochs=100, lr=4e-4,
                    what="DCGAN (G: linear to 64x7x7, two transposed convs; D: two strided convs)"),
         # notebook 05: the plain DCGAN trails the conditional one; told a cluster of its own, it does not
-        _image_gan("dcgan_mnist", _self_conditioned_dcgan, epochs=80, lr=4e-4, clusters=SELF_CONDITIONING_CLUSTERS,
-                   what="self-conditioned DCGAN (the networks of dcgan_mnist_plain, conditioned on 50 k-means "
-                        "clusters of the training pixels, each drawn as often as it is large; no labels)"),
+        _image_gan("dcgan_mnist", _self_conditioned_dcgan, epochs=100, lr=4e-4, clusters=SELF_CONDITIONING_CLUSTERS,
+                   what=f"self-conditioned DCGAN (the networks of dcgan_mnist_plain, conditioned on "
+                        f"{SELF_CONDITIONING_CLUSTERS} k-means clusters of the training pixels, each drawn as often as "
+                        "it is large; no labels)"),
         _image_gan("cgan_mnist", GAN.Config(**DCGAN, num_classes=10), epochs=60, lr=4e-4,
                    what="class-conditional DCGAN (one-hot label into G, projection D)"),
         # Fashion-MNIST, the official 60,000 / 10,000 split

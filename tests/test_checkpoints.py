@@ -147,3 +147,15 @@ def test_an_unknown_model_key_is_a_clear_error(tmp_path):
     (tmp_path / "gmm.json").write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match="GatedPixelCNN9000.*does not have.*it has: .*MADE"):
         checkpoints.load_pretrained("gmm", root=tmp_path)
+
+
+def test_a_field_added_after_the_checkpoint_loads_at_its_default_and_only_there(tmp_path):
+    # A sidecar written before a config field existed lacks it: the checkpoint was made with the field's default.
+    checkpoints.save(BernoulliImageModel(), "old", metrics={}, command="x", root=tmp_path)
+    meta = json.loads((tmp_path / "old.json").read_text())
+    del meta["config"]["clamp"]
+    (tmp_path / "old.json").write_text(json.dumps(meta))
+    assert checkpoints.load_pretrained("old", root=tmp_path).config.clamp == BernoulliImageModel.Config().clamp
+    other = BernoulliImageModel(BernoulliImageModel.Config(clamp=0.01))
+    with pytest.raises(CheckpointError, match=r"clamp: checkpoint 0\.001, model 0\.01"):
+        checkpoints.load_weights(other, "old", root=tmp_path)

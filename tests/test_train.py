@@ -164,3 +164,22 @@ def test_claims_about_cut_short_runs_are_reported_not_asserted(capsys):
         assert_if_trained(False, "the claim", full)
     assert_if_trained(False, "the claim", full, short)
     assert "not checked: 1 of 2" in capsys.readouterr().out
+
+
+def test_the_sample_cap_from_the_environment_lowers_the_default_sample_count(monkeypatch):
+    # CI runs the student edition with COURSE_MAX_SAMPLES set: notebook 06's measurements on fewer samples.
+    from course_utils.evaluation import FID_SAMPLES, seeded_samples
+    from course_utils.models.density import BernoulliImageModel
+    from course_utils.runtime import capped_samples
+
+    model = BernoulliImageModel()
+    monkeypatch.delenv("COURSE_MAX_SAMPLES", raising=False)
+    assert capped_samples(FID_SAMPLES) == FID_SAMPLES and len(seeded_samples(model)) == FID_SAMPLES
+    monkeypatch.setenv("COURSE_MAX_SAMPLES", "500")
+    assert len(seeded_samples(model)) == 500
+    assert len(seeded_samples(model, 16)) == 16 and len(seeded_samples(model, 2500)) == 2500  # explicit n: as asked
+    assert torch.equal(seeded_samples(model), seeded_samples(model, 2000)[:500])  # the same seeded draws, fewer
+    for bad in ("many", "0", "-3", "2.5"):
+        monkeypatch.setenv("COURSE_MAX_SAMPLES", bad)
+        with pytest.raises(ValueError, match="COURSE_MAX_SAMPLES must be a positive whole number"):
+            seeded_samples(model)

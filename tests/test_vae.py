@@ -1,5 +1,6 @@
 """VAE: the KL in closed form, the reparameterisation, and the ELBO <= IWAE_k <= IWAE_k' <= log p(x) ordering."""
 
+import dataclasses
 import math
 
 import pytest
@@ -180,6 +181,7 @@ def test_the_mixture_prior_is_trained_by_the_loss():
     ("prior_components", 2.5, r"prior_components=2.5; expected a positive int"),
     ("dropout", 1.0, r"dropout=1.0; expected a probability in \[0, 1\)"),
     ("dropout", -0.1, r"dropout=-0.1; expected a probability in \[0, 1\)"),
+    ("train_samples", 0, r"train_samples=0; expected a positive int"),
 ])
 def test_config_refuses_priors_and_dropout_it_does_not_implement(field, value, message):
     with pytest.raises(ValueError, match=message):
@@ -196,3 +198,32 @@ def test_dropout_is_active_in_training_only():
     torch.testing.assert_close(vae.encode(x), vae.encode(x))
     vae.train()
     assert not torch.equal(vae.encode(x), vae.encode(x))
+
+
+def test_training_on_the_iwae_bound():
+    """train_samples = k > 1: loss(x) is minus the IWAE bound with k samples, the same estimator as log_prob
+    (seeded alike, equal); it is above the ELBO on average, carries gradients to encoder, decoder and prior, and
+    refuses a beta it would ignore. train_samples = 1 keeps the negative ELBO."""
+    torch.manual_seed(0)
+    x = torch.bernoulli(torch.full((16, 1, 28, 28), 0.2))
+    vae = _mixture_vae(latent_dim=4)
+    iwae = VAE(dataclasses.replace(vae.config, train_samples=8))
+    iwae.load_state_dict(vae.state_dict())
+    torch.manual_seed(1)
+    loss = iwae.loss(x)
+    torch.manual_seed(1)
+    torch.testing.assert_close(loss, -iwae.log_prob(x, k=8).mean())
+    loss.backward()
+    for part in (iwae.encoder, iwae.decoder, iwae.prior):
+        assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in part.parameters())
+    with torch.no_grad():
+        elbo = torch.stack([vae.elbo(x).mean() for _ in range(50)])
+        bound = torch.stack([-iwae.loss(x) for _ in range(50)])
+    assert bound.mean() > elbo.mean() + 4 * (elbo.var() / 50 + bound.var() / 50).sqrt()
+    torch.manual_seed(2)
+    plain = vae.loss(x)
+    torch.manual_seed(2)
+    rec, kl = vae.elbo_terms(x)
+    torch.testing.assert_close(plain, -(rec - kl).mean())
+    with pytest.raises(ValueError, match=r"train_samples=5; expected 1 when beta != 1"):
+        VAE.Config(train_samples=5, beta=2.0)

@@ -20,7 +20,8 @@ VAE, a `LatentModel` and a `GenerativeModel` (models/base.py): posterior(x) -> (
 of q(z|x), (N, latent_dim) each; encode(x) -> mu, the code as for an autoencoder; decode(z) -> (N, 1, 28, 28)
 pixel means E[x|z]; decoder_distribution(z) -> p(x|z) as a torch.distributions object (draw pixels from it);
 log_likelihood(x, z) -> log p(x|z); elbo(x) -> (N,) nats; loss(x) = -mean(E log p(x|z) - beta KL), the
-negative ELBO at beta = 1; log_prob(x, k) -> (N,) IWAE *estimate* of log p(x) (not exact, so the VAE is not
+negative ELBO at beta = 1 (with Config.train_samples = k > 1: minus the IWAE bound, trained directly);
+log_importance_weights(x, k) -> (k, N) the IWAE bound's log weights; log_prob(x, k) -> (N,) IWAE *estimate* of log p(x) (not exact, so the VAE is not
 a `DensityModel`); sample_latent(n, *, generator=None) -> (n, latent_dim) codes z ~ p(z);
 sample(n, *, generator=None) -> (n, 1, 28, 28) pixel means decode(z), z ~ p(z).
 """
@@ -82,6 +83,7 @@ class VAE(LatentModel, GenerativeModel):
         prior: Literal["standard", "mixture"] = "standard"  # p(z): N(0, I), or a learned Gaussian mixture
         prior_components: int = 16  # mixture prior: number of Gaussians K
         dropout: float = 0.0  # MLP: dropout after each hidden layer (encoder, decoder), against overfitting
+        train_samples: int = 1  # k of loss(): 1 trains the ELBO, k > 1 the IWAE bound (Burda et al., 2016)
 
         def validate(self):
             self.require_positive("latent_dim", "hidden", "channels", "prior_components")
@@ -89,6 +91,9 @@ class VAE(LatentModel, GenerativeModel):
             self.require(self.beta >= 0, "beta", "a KL weight >= 0")
             self.require(0 <= self.dropout < 1, "dropout", "a probability in [0, 1)")
             self.require(self.dropout == 0 or self.arch == "mlp", "dropout", "0 with arch='conv' (MLP only)")
+            self.require_positive("train_samples")
+            self.require(self.train_samples == 1 or self.beta == 1, "train_samples",
+                         "1 when beta != 1 (the IWAE bound has no KL term to weight)")
 
     def __init__(self, config: Config | None = None):
         super().__init__()
@@ -194,9 +199,23 @@ class VAE(LatentModel, GenerativeModel):
         return rec - kl
 
     def loss(self, x: torch.Tensor) -> torch.Tensor:
-        """-mean(E log p(x|z) - beta * KL): the negative ELBO when beta = 1."""
+        """-mean(E log p(x|z) - beta * KL): the negative ELBO when beta = 1; with Config.train_samples = k > 1,
+        minus the IWAE bound with k samples (a tighter bound: the decoder need not fit q's every miss)."""
+        k = self.config.train_samples
+        if k > 1:
+            return -(torch.logsumexp(self.log_importance_weights(x, k), 0) - math.log(k)).mean()
         rec, kl = self.elbo_terms(x)
         return -(rec - self.config.beta * kl).mean()
+
+    def log_importance_weights(self, x: torch.Tensor, k: int) -> torch.Tensor:
+        """log p(x|z_j) + log p(z_j) - log q(z_j|x) for k reparameterised z_j ~ q(z|x): (k, N) nats.
+
+        Their log-mean-exp is the IWAE bound; k = 1 gives a one-sample ELBO."""
+        mu, logvar = self.posterior(x)
+        eps = torch.randn(k, *mu.shape, device=mu.device)
+        z = mu + torch.exp(0.5 * logvar) * eps  # (k, N, d)
+        log_qz = -0.5 * (eps.pow(2) + logvar + math.log(2 * math.pi)).sum(-1)
+        return self.log_likelihood(x, z) + self.prior.log_prob(z) - log_qz
 
     @torch.no_grad()
     def log_prob(self, x: torch.Tensor, k: int = 100, chunk: int = 100) -> torch.Tensor:
@@ -207,17 +226,8 @@ class VAE(LatentModel, GenerativeModel):
         """
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k (importance samples) must be a positive int, got {k!r}.")
-        mu, logvar = self.posterior(x)
-        std = torch.exp(0.5 * logvar)
-        log_w = []
-        for start in range(0, k, chunk):
-            m = min(chunk, k - start)
-            eps = torch.randn(m, *mu.shape, device=mu.device)
-            z = mu + std * eps  # (m, N, d)
-            log_pz = self.prior.log_prob(z)
-            log_qz = -0.5 * (eps.pow(2) + logvar + math.log(2 * math.pi)).sum(-1)
-            log_w.append(self.log_likelihood(x, z) + log_pz - log_qz)  # (m, N)
-        return torch.logsumexp(torch.cat(log_w), 0) - math.log(k)
+        log_w = [self.log_importance_weights(x, min(chunk, k - start)) for start in range(0, k, chunk)]
+        return torch.logsumexp(torch.cat(log_w), 0) - math.log(k)  # log w: (k, N)
 
     @torch.no_grad()
     def sample_latent(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
