@@ -21,9 +21,9 @@ of q(z|x), (N, latent_dim) each; encode(x) -> mu, the code as for an autoencoder
 pixel means E[x|z]; decoder_distribution(z) -> p(x|z) as a torch.distributions object (draw pixels from it);
 log_likelihood(x, z) -> log p(x|z); elbo(x) -> (N,) nats; loss(x) = -mean(E log p(x|z) - beta KL), the
 negative ELBO at beta = 1 (with Config.train_samples = k > 1: minus the IWAE bound, trained directly);
-log_importance_weights(x, k) -> (k, N) the IWAE bound's log weights; log_prob(x, k) -> (N,) IWAE *estimate* of log p(x) (not exact, so the VAE is not
-a `DensityModel`); sample_latent(n, *, generator=None) -> (n, latent_dim) codes z ~ p(z);
-sample(n, *, generator=None) -> (n, 1, 28, 28) pixel means decode(z), z ~ p(z).
+log_importance_weights(x, k) -> (k, N) the IWAE bound's log weights; log_prob(x, k) -> (N,) IWAE *estimate*
+of log p(x) (not exact, so the VAE is not a `DensityModel`); sample_latent(n, *, generator=None) ->
+(n, latent_dim) codes z ~ p(z); sample(n, *, generator=None) -> (n, 1, 28, 28) pixel means decode(z), z ~ p(z).
 """
 
 from __future__ import annotations
