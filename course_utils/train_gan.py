@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -32,6 +33,19 @@ def _gan_diverged(what: str, value: float, hist: GANHistory, lr: float) -> Train
         f"other: try a smaller learning rate (lr={lr:g} -> {lr / 4:g}), Adam betas=(0.5, 0.999), the "
         "non-saturating loss, spectral_norm=True, and check the data for NaN or out-of-range values."
     )
+
+
+@contextmanager
+def _frozen(params: list[nn.Parameter]):
+    """Inside: `params` need no gradient (autograd still passes gradients through their layers)."""
+    before = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(params, before):
+            p.requires_grad_(flag)
 
 
 def fit_gan(
@@ -92,7 +106,8 @@ def fit_gan(
                                          drop_last=True, generator=torch.Generator().manual_seed(seed))
     if len(loader) == 0:
         raise ValueError(f"fit_gan() got {len(data)} examples, fewer than one batch of {batch_size}.")
-    opt_d = torch.optim.Adam(gan.discriminator_parameters(), lr=lr_d or lr, betas=betas)
+    d_params = gan.discriminator_parameters()
+    opt_d = torch.optim.Adam(d_params, lr=lr_d or lr, betas=betas)
     opt_g = torch.optim.Adam(gan.generator.parameters(), lr=lr, betas=betas)
     schedules = [torch.optim.lr_scheduler.LambdaLR(o, lambda i: 0.5 * (1 + math.cos(math.pi * min(i, steps) / steps)))
                  for o in (opt_d, opt_g)] if decay else []
@@ -119,11 +134,12 @@ def fit_gan(
                 d_values.append(d_loss.item())
                 if len(d_values) < d_steps:
                     continue
-                g_loss = gan.g_loss(len(x), y)
-                if not torch.isfinite(g_loss):
-                    raise _gan_diverged("generator", g_loss.item(), hist, lr)
-                opt_g.zero_grad(set_to_none=True)
-                g_loss.backward()
+                with _frozen(d_params):  # G's step: D's weights get no gradient (a third of the backward)
+                    g_loss = gan.g_loss(len(x), y)
+                    if not torch.isfinite(g_loss):
+                        raise _gan_diverged("generator", g_loss.item(), hist, lr)
+                    opt_g.zero_grad(set_to_none=True)
+                    g_loss.backward()
                 opt_g.step()
                 for sched in schedules:
                     sched.step()

@@ -205,9 +205,13 @@ RECIPES: dict[str, Recipe] = {
         _autoregressive("pixelcnn_mnist", lambda: PixelCNN(PixelCNN.Config(channels=32, layers=10)),
                         epochs=18, lr=3e-3, batch_size=64,
                         what="PixelCNN (32 channels, 10 residual layers)"),
-        _autoregressive("gated_pixelcnn_mnist", lambda: GatedPixelCNN(GatedPixelCNN.Config(channels=16, layers=12)),
-                        epochs=4, lr=3e-3, batch_size=32, half=True,
-                        what="gated PixelCNN (16 channels, 12 layers: vertical + horizontal stacks, no blind spot)"),
+        # dilations 1, 2, 4, 8: reach 25 instead of 10 at the same cost; after 5 of 9 epochs 86.4 nats, where the
+        # same stack undilated had 91.0 (one thread each, the two runs sharing the 2 cores)
+        _autoregressive("gated_pixelcnn_mnist",
+                        lambda: GatedPixelCNN(GatedPixelCNN.Config(channels=16, layers=8, dilations=(1, 2, 4, 8))),
+                        epochs=7, lr=4e-3, batch_size=32, half=True,
+                        what="gated PixelCNN (16 channels, 8 layers dilated 1, 2, 4, 8: vertical + horizontal stacks, "
+                             "no blind spot)"),
         _autoregressive("pixelrnn_mnist", PixelRNN, epochs=30, lr=5e-3, batch_size=64,
                         what="PixelRNN (an LSTM over rows + a masked layer along the row)", half=True),
         _vae("vae_mnist", 32, epochs=200, what="MLP VAE (one hidden layer of 512) with a 32-D latent"),

@@ -151,6 +151,21 @@ def test_fit_gan_records_both_losses_and_respects_the_budget():
     assert hist.stopped_by == "epochs" and hist.steps == 2048 // 64 // 2
 
 
+def test_fit_gan_computes_d_weight_gradients_in_d_steps_only_and_restores_requires_grad():
+    """G's step needs D only as a path for the gradient: D's weights get none there (a saving, not a change)."""
+    gan = GAN(GAN.Config(hidden=(16, 16)))
+    d_weight = gan.discriminator_parameters()[0]
+    gan.head.bias.requires_grad_(False)  # frozen by the user: must stay frozen
+    grads, g_weight = [], next(gan.generator.parameters())
+    d_weight.register_hook(lambda grad: grads.append("D"))
+    g_weight.register_hook(lambda grad: grads.append("G"))
+    before = g_weight.detach().clone()
+    fit_gan(gan, _ring(256), steps=3, d_steps=2, batch_size=32, progress=False, device="cpu")
+    assert grads == ["D", "D", "G"] * 3, "D's weights got a gradient in G's step (or G none)"
+    assert d_weight.requires_grad and not gan.head.bias.requires_grad
+    assert not torch.equal(before, g_weight), "G still learns through D"
+
+
 def test_fit_gan_trains_a_conditional_gan():
     gan = GAN(GAN.Config(num_classes=2, hidden=(16,)))
     x = _ring(256)

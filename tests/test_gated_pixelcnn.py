@@ -13,6 +13,9 @@ CONFIGS = {  # small images; odd kernels of both sizes, one and several layers
     "1 layer": dict(shape=(1, 5, 6), channels=4, layers=1),
     "3 layers": dict(shape=(1, 7, 6), channels=6, layers=3),
     "kernel 5, first 3": dict(shape=(1, 6, 9), channels=4, layers=2, kernel=5, first_kernel=3),
+    "dilations 1, 2, 4": dict(shape=(1, 9, 10), channels=4, layers=5, dilations=(1, 2, 4)),  # cycled: 1, 2, 4, 1
+    "kernel 5, dilations 1, 2": dict(shape=(1, 8, 9), channels=4, layers=3, kernel=5, first_kernel=3,
+                                     dilations=(1, 2)),
 }
 
 
@@ -78,6 +81,16 @@ def test_no_blind_spot_where_the_plain_pixelcnn_has_one():
     assert (field & ~plain_field)[:row, col + 1:].sum() >= 10
 
 
+def test_dilations_reach_further_at_the_same_depth_and_cost():
+    plain = GatedPixelCNN(GatedPixelCNN.Config(channels=2, layers=8))
+    dilated = GatedPixelCNN(GatedPixelCNN.Config(channels=2, layers=8, dilations=(1, 2, 4, 8)))
+    assert (plain.reach, dilated.reach) == (10, 25)  # 3 + 7 blocks x 1, 3 + (1 + 2 + 4 + 8 + 1 + 2 + 4)
+    assert sum(p.numel() for p in plain.parameters()) == sum(p.numel() for p in dilated.parameters())
+    field = dilated.receptive_field(27, 27)  # the last pixel: rows 1 .. 26 and columns 2 .. 27 above, no holes
+    assert torch.equal(field, theoretical_field(27, 27, 25, (28, 28)))
+    assert field.sum() == 26 * 26 + 25 and plain.receptive_field(27, 27).sum() < 0.4 * field.sum()
+
+
 def test_the_default_config_sees_everything_before_the_centre_pixel():
     model = GatedPixelCNN()
     assert model.reach == 14
@@ -121,6 +134,8 @@ def test_checkpoints_store_parameters_only():
     ("kernel", 1, r"kernel=1; expected an odd int >= 3"),
     ("first_kernel", 2.0, r"first_kernel=2.0; expected an odd int >= 3"),
     ("shape", (1, 28), r"shape=\(1, 28\); expected \(1, H, W\)"),
+    ("dilations", (0,), r"dilations=\(0,\); expected a positive int"),
+    ("dilations", (1, 8), r"dilations=\(1, 8\); expected each block's dilation at most .* \(8 > 4 leaves holes"),
 ])
 def test_config_refuses_what_it_does_not_implement(field, value, message):
     with pytest.raises(ValueError, match=message):
