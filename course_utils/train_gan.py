@@ -134,7 +134,7 @@ def fit_gan(
                 d_values.append(d_loss.item())
                 if len(d_values) < d_steps:
                     continue
-                with _frozen(d_params):  # G's step: D's weights get no gradient (a third of the backward)
+                with _frozen(d_params):  # G's step: autograd can skip D's weight gradients
                     g_loss = gan.g_loss(len(x), y)
                     if not torch.isfinite(g_loss):
                         raise _gan_diverged("generator", g_loss.item(), hist, lr)
