@@ -29,3 +29,27 @@ def pytest_runtest_setup(item):
     else:
         os.environ.pop("COURSE_MAX_TRAIN_SECONDS", None)
         os.environ.pop("COURSE_MAX_SAMPLES", None)
+
+
+def _run_order(nodeid: str) -> int:
+    """Where an item's group starts: the instructor notebooks first, then the browser tests, then the student
+    notebooks, then the unit tests (each group in collection order)."""
+    if nodeid.startswith("notebooks/"):
+        return 0
+    if nodeid.startswith("tests/test_browser.py"):
+        return 1
+    if nodeid.startswith("student/"):
+        return 2
+    return 3
+
+
+def pytest_collection_modifyitems(items):
+    """The longest groups first, so that pytest-xdist's two workers finish together.
+
+    With `--dist loadscope` a worker takes a whole notebook (or test module) at a time, in collection order
+    (pyproject's addopts turn off xdist's own reordering by test count, which left the 7-minute notebook 02 and
+    the 5-minute browser module to start late). Started first, the long groups leave the short unit-test modules
+    to fill the gaps. Replayed on the junit timings of three CI runs, two workers finish after 1,259 / 1,402 /
+    1,299 s instead of 1,329 / 1,500 / 1,364 s, within 0.6 % of the best possible split.
+    """
+    items.sort(key=lambda item: _run_order(item.nodeid))  # stable: each group keeps its order

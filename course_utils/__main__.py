@@ -19,12 +19,18 @@ import argparse
 import sys
 
 
-def _train(names: list[str]) -> None:
+def _train(names: list[str], threads: int | None) -> None:
+    import os
+
     from .checkpoints import save
     from .runtime import set_threads
     from .zoo import get_recipe
 
-    set_threads()
+    # Every core by default (each sidecar names the threads its time was measured with): training runs alone,
+    # unlike a notebook, whose kernel leaves a core free for the browser. On a busy machine: --threads 1.
+    if threads is None and not os.environ.get("OMP_NUM_THREADS"):
+        threads = os.cpu_count() or 1
+    print(f"training with {set_threads(threads)} torch thread(s)")
     for name in names:
         recipe = get_recipe(name)
         model, metrics, seconds = recipe.run()
@@ -65,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     p_train = sub.add_parser("train", help="train models and write their checkpoints")
     p_train.add_argument("names", nargs="*")
     p_train.add_argument("--all", action="store_true")
+    p_train.add_argument("--threads", type=int, default=None,
+                         help="torch threads (default: OMP_NUM_THREADS, else every core; 1 on a busy machine)")
     p_eval = sub.add_parser("evaluate", help="re-evaluate a checkpoint")
     p_eval.add_argument("name")
     p_bench = sub.add_parser("benchmark", help="measure every model, print a table, write BENCHMARKS.md")
@@ -131,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         names = list(RECIPES) if args.all else args.names
         if not names:
             parser.error(f"name a model to train (one of: {', '.join(RECIPES)}) or pass --all")
-        _train(names)
+        _train(names, args.threads)
         return 0
     if args.cmd == "evaluate":
         return _evaluate(args.name)

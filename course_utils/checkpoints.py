@@ -24,6 +24,7 @@ from torch import nn
 
 from .data import DATA_DIR, sha256_of_file
 from .models import MODEL_REGISTRY
+from .runtime import say
 
 __all__ = ["CHECKPOINT_DIR", "CheckpointError", "save", "load_pretrained", "load_weights", "read_sidecar",
            "available_checkpoints", "load_or_train", "registry_key"]
@@ -200,6 +201,6 @@ def load_or_train(name: str, train: Callable[[], nn.Module], root: str | Path | 
     """The shipped checkpoint NAME if present; otherwise say so and train live with `train()`."""
     if name in available_checkpoints(root):
         return load_pretrained(name, root)
-    print(f"Checkpoint {name!r} not found: training it now (the shipped one would load instantly; "
+    say(f"Checkpoint {name!r} not found: training it now (the shipped one would load instantly; "
           f"`python -m course_utils train {name}` makes it).")
     return train()

@@ -19,6 +19,7 @@ import torch
 from .data import DATA_DIR
 from .evaluation import toy_coverage
 from .metrics import ModeCoverage
+from .runtime import say
 from .widgets import gan_snapshot
 
 __all__ = ["GANFilm", "load_film", "record_ring_gan", "save_film", "RING_RUN", "FILM_DIR"]
@@ -48,7 +49,7 @@ class GANFilm:
     def finish(self, history) -> GANFilm:
         """Keep the history's losses and return the film, or the shipped recording if a cap cut training short."""
         if history.cut_short:
-            print(f"The cells below use the shipped recording of this run ({FILM_NAME}) instead of the partial one.")
+            say(f"The cells below use the shipped recording of this run ({FILM_NAME}) instead of the partial one.")
             return load_film()
         self.d_loss, self.g_loss = list(history.d_loss), list(history.g_loss)
         return self

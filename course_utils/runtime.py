@@ -1,4 +1,4 @@
-"""Seeds, device and threads: the first code cell of every notebook calls `setup_notebook`.
+"""Seeds, device and threads (the first code cell of every notebook calls `setup_notebook`), and `say`.
 
 Re-running a notebook top to bottom from a fresh kernel must print the same numbers on the
 same machine, so every random generator the course touches is seeded here.
@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import os
 import random
+import textwrap
 
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "device", "default_threads", "set_threads", "setup_notebook"]
+__all__ = ["seed_everything", "device", "default_threads", "set_threads", "setup_notebook", "say", "WIDTH"]
+
+
+WIDTH = 80  # printed lines fit a projected slide, like the notebooks' code lines
+
+
+def say(text: str) -> None:
+    """Print a message wrapped at WIDTH characters (continuation lines indented), e.g. a live cell's notice."""
+    print("\n".join(textwrap.fill(part, WIDTH, subsequent_indent="  ") for part in str(text).split("\n")))
 
 
 def seed_everything(seed: int = 0) -> None:

@@ -18,7 +18,7 @@ from torch import nn
 
 from . import data as datasets
 from .data import make_loader
-from .runtime import capped_seconds
+from .runtime import capped_seconds, say
 from .runtime import device as default_device
 
 __all__ = ["fit", "History", "TrainingDiverged", "fit_binarized", "train_classifier", "live_or_shipped", "smooth",
@@ -219,7 +219,7 @@ def train_classifier(model: nn.Module, dataset: str = "mnist", *, epochs: int, b
 def _say_if_cut_short(name: str, hist, seconds: float | None) -> None:
     # One line, so that a student on a busy machine knows why the numbers differ from the committed ones.
     if hist.cut_short:
-        print(f"{name}: the {seconds:g} s cap stopped training after {hist.steps:,} steps, before its budget of "
+        say(f"{name}: the {seconds:g} s cap stopped training after {hist.steps:,} steps, before its budget of "
               f"{hist.budget}: this CPU is busy or slower than the course's reference machine.")
 
 
@@ -232,7 +232,7 @@ def live_or_shipped(model: nn.Module, history, name: str) -> nn.Module:
         return model
     from .checkpoints import load_pretrained
 
-    print(f"The cells below use the shipped checkpoint {name!r} instead of this half-trained model.")
+    say(f"The cells below use the shipped checkpoint {name!r} instead of this half-trained model.")
     return load_pretrained(name)
 
 
@@ -244,7 +244,7 @@ def assert_if_trained(claim: bool, message: str, *histories) -> None:
     """
     short = [h for h in histories if getattr(h, "cut_short", False)]
     if short:
-        print(f"(not checked: {len(short)} of {len(histories)} training run(s) were cut short by their cap; "
+        say(f"(not checked: {len(short)} of {len(histories)} training run(s) were cut short by their cap; "
               "the committed outputs show the full runs)")
         return
     assert claim, message

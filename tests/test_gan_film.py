@@ -60,4 +60,5 @@ def test_a_run_cut_short_finishes_with_the_shipped_film(capsys):
     assert history.cut_short
     shipped = film.finish(history)
     assert len(shipped.snapshots) == RING_RUN["steps"] // RING_RUN["every"] + 1
-    assert "shipped recording" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "shipped recording" in out and max(len(line) for line in out.splitlines()) <= 80

@@ -102,6 +102,34 @@ def test_default_threads_leave_a_core_free(monkeypatch):
         set_threads(before)
 
 
+def test_train_uses_every_core_unless_told(monkeypatch, capsys, tmp_path):
+    # A training run uses every core (most sidecars' times were measured so); a notebook kernel leaves one free.
+    import os
+    from types import SimpleNamespace
+
+    trained = []
+
+    def run():  # a recipe's run: (model, metrics, seconds); here it only notes the threads it was given
+        trained.append(torch.get_num_threads())
+        return None, {"loss": 1.0}, 0.1
+
+    monkeypatch.setattr("course_utils.zoo.get_recipe", lambda name: SimpleNamespace(half=False, run=run))
+    monkeypatch.setattr("course_utils.checkpoints.save", lambda *a, **k: tmp_path / "x.pt")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    before = torch.get_num_threads()
+    try:
+        assert main(["train", "some_model"]) == 0
+        assert main(["train", "some_model", "--threads", "1"]) == 0
+        monkeypatch.setenv("OMP_NUM_THREADS", "1")
+        assert main(["train", "some_model"]) == 0
+        assert trained == [os.cpu_count(), 1, 1]
+        assert f"training with {os.cpu_count()} torch thread(s)" in capsys.readouterr().out
+        with pytest.raises(ValueError, match="positive int"):
+            main(["train", "some_model", "--threads", "0"])
+    finally:
+        set_threads(before)
+
+
 @pytest.mark.slow
 def test_the_whole_quick_benchmark_runs_from_the_command_line(tmp_path):
     # Every model of the zoo through `python -m course_utils benchmark --quick` (about 45 s on one thread): the

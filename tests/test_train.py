@@ -84,11 +84,18 @@ def test_same_seed_same_result():
 
 # ---------------------------------------------------------------- budgets, caps and short runs
 
+def notice(out: str) -> str:
+    """A live cell's printed notice as one line, after checking it fits a slide (no line over 80 characters)."""
+    too_wide = [line for line in out.splitlines() if len(line) > 80]
+    assert not too_wide, f"a notice line over 80 characters runs off a projected slide: {too_wide}"
+    return " ".join(out.split())
+
+
 def test_a_cap_that_stops_training_early_is_reported(capsys):
     x = torch.randn(4096, 3)
     hist = fit(LinearRegression(), x, epochs=10_000, seconds=0.3, batch_size=8, progress=False, device="cpu")
     assert hist.cut_short and hist.stopped_by == "seconds" and hist.budget == "10,000 epochs"
-    out = capsys.readouterr().out
+    out = notice(capsys.readouterr().out)
     assert "0.3 s cap stopped training" in out and "10,000 epochs" in out
 
 
@@ -119,11 +126,11 @@ def test_fit_gan_cap_and_live_or_shipped(capsys, monkeypatch):
     hist = fit_gan(gan, torch.randn(256, 2), steps=1_000_000, seconds=0.2, batch_size=64, progress=False,
                    device="cpu", callbacks=slow, callback_every=1000)
     assert hist.cut_short and hist.budget == "1,000,000 steps"
-    assert "cap stopped training" in capsys.readouterr().out
+    assert "cap stopped training" in notice(capsys.readouterr().out)
     shipped = object()
     monkeypatch.setattr("course_utils.checkpoints.load_pretrained", lambda name: shipped)
     assert live_or_shipped(gan, hist, "gan_ring8") is shipped
-    assert "shipped checkpoint 'gan_ring8'" in capsys.readouterr().out
+    assert "shipped checkpoint 'gan_ring8'" in notice(capsys.readouterr().out)
     full = fit_gan(gan, torch.randn(256, 2), steps=2, seconds=60, batch_size=64, progress=False, device="cpu")
     assert live_or_shipped(gan, full, "gan_ring8") is gan
 
@@ -147,7 +154,7 @@ def test_the_training_cap_from_the_environment_cuts_fit_short(monkeypatch, capsy
     assert capped_seconds(None) == 0.001 and capped_seconds(5) == 0.001
     hist = fit(BernoulliImageModel(), torch.randint(0, 2, (2000, 1, 28, 28)).float(), epochs=50, batch_size=10,
                lr=1e-2, progress=False)
-    assert hist.cut_short and "cap stopped training" in capsys.readouterr().out
+    assert hist.cut_short and "cap stopped training" in notice(capsys.readouterr().out)
     monkeypatch.setenv("COURSE_MAX_TRAIN_SECONDS", "soon")
     with pytest.raises(ValueError, match="number of seconds"):
         capped_seconds(3)
@@ -163,7 +170,7 @@ def test_claims_about_cut_short_runs_are_reported_not_asserted(capsys):
     with pytest.raises(AssertionError, match="the claim"):
         assert_if_trained(False, "the claim", full)
     assert_if_trained(False, "the claim", full, short)
-    assert "not checked: 1 of 2" in capsys.readouterr().out
+    assert "not checked: 1 of 2" in notice(capsys.readouterr().out)
 
 
 def test_the_sample_cap_from_the_environment_lowers_the_default_sample_count(monkeypatch):

@@ -7,21 +7,13 @@ value, the test case) and never shows the expected value.
 from __future__ import annotations
 
 import math
-import textwrap
 
 import torch
 
+from ..runtime import WIDTH, say
 from .registry import NotAnswered, Wrong
 
 __all__ = ["call", "tensor", "number", "close", "same_to_figures", "require", "train_or_none", "say", "WIDTH"]
-
-
-WIDTH = 80  # printed lines fit a projected slide, like the notebooks' code lines
-
-
-def say(text: str) -> None:
-    """Print one message wrapped at WIDTH characters (continuation lines indented)."""
-    print("\n".join(textwrap.fill(part, WIDTH, subsequent_indent="  ") for part in str(text).split("\n")))
 
 
 def require(condition: bool, message: str) -> None:
