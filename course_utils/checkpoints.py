@@ -202,5 +202,5 @@ def load_or_train(name: str, train: Callable[[], nn.Module], root: str | Path | 
     if name in available_checkpoints(root):
         return load_pretrained(name, root)
     say(f"Checkpoint {name!r} not found: training it now (the shipped one would load instantly; "
-          f"`python -m course_utils train {name}` makes it).")
+        f"`python -m course_utils train {name}` makes it).")
     return train()

@@ -220,7 +220,7 @@ def _say_if_cut_short(name: str, hist, seconds: float | None) -> None:
     # One line, so that a student on a busy machine knows why the numbers differ from the committed ones.
     if hist.cut_short:
         say(f"{name}: the {seconds:g} s cap stopped training after {hist.steps:,} steps, before its budget of "
-              f"{hist.budget}: this CPU is busy or slower than the course's reference machine.")
+            f"{hist.budget}: this CPU is busy or slower than the course's reference machine.")
 
 
 def live_or_shipped(model: nn.Module, history, name: str) -> nn.Module:
@@ -245,7 +245,7 @@ def assert_if_trained(claim: bool, message: str, *histories) -> None:
     short = [h for h in histories if getattr(h, "cut_short", False)]
     if short:
         say(f"(not checked: {len(short)} of {len(histories)} training run(s) were cut short by their cap; "
-              "the committed outputs show the full runs)")
+            "the committed outputs show the full runs)")
         return
     assert claim, message
 
