@@ -28,9 +28,7 @@ def _train(names: list[str], threads: int | None) -> None:
 
     # Every core by default (each sidecar names the threads its time was measured with): training runs alone,
     # unlike a notebook, whose kernel leaves a core free for the browser. On a busy machine: --threads 1.
-    if threads is None and not os.environ.get("OMP_NUM_THREADS"):
-        threads = os.cpu_count() or 1
-    print(f"training with {set_threads(threads)} torch thread(s)")
+    print(f"training with {set_threads(threads, fallback=os.cpu_count())} torch thread(s)")
     for name in names:
         recipe = get_recipe(name)
         model, metrics, seconds = recipe.run()

@@ -104,15 +104,15 @@ def capped_samples(n: int) -> int:
     return min(n, int(env))
 
 
-def set_threads(n: int | None = None) -> int:
+def set_threads(n: int | None = None, *, fallback: int | None = None) -> int:
     """Set PyTorch's CPU threads and return the number used.
 
-    Default: the OMP_NUM_THREADS environment variable if set, else `default_threads()` (all cores but one,
-    at most 4). Parallel test runs set OMP_NUM_THREADS=1 per notebook kernel.
+    Default: the OMP_NUM_THREADS environment variable if set, else `fallback`, else `default_threads()` (all
+    cores but one, at most 4). Parallel test runs set OMP_NUM_THREADS=1 per notebook kernel.
     """
     if n is None:
         env = os.environ.get("OMP_NUM_THREADS")
-        n = int(env) if env and env.isdigit() and int(env) > 0 else default_threads()
+        n = int(env) if env and env.isdigit() and int(env) > 0 else (fallback or default_threads())
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"threads must be a positive int, got {n!r}.")
     torch.set_num_threads(n)
