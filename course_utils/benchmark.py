@@ -6,12 +6,14 @@ Prints a Markdown table and writes it, with the machine, date, versions and comm
 from __future__ import annotations
 
 import datetime
+import math
 import os
 import platform
 import sys
 import time
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from .checkpoints import available_checkpoints, load_pretrained, read_sidecar
 from .evaluation import (
@@ -25,7 +27,7 @@ from .evaluation import (
 from .runtime import set_threads
 from .zoo import RECIPES
 
-__all__ = ["run_benchmark", "sampling_seconds"]
+__all__ = ["run_benchmark", "sampling_flops", "sampling_seconds"]
 
 
 def sampling_seconds(model, n: int = 64, repeats: int = 3) -> float:
@@ -36,6 +38,31 @@ def sampling_seconds(model, n: int = 64, repeats: int = 3) -> float:
         model.sample(n)
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def _matrix_vector_flops(matrix_shape, vector_shape, *args, out_shape=None, **kwargs) -> int:
+    return 2 * matrix_shape[0] * matrix_shape[1]  # a multiply and an add per matrix entry
+
+
+def _elementwise_flops(*args, out_shape=None, **kwargs) -> int:
+    return math.prod(out_shape)  # one operation per output entry
+
+
+# FlopCounterMode counts matrix-matrix products and convolutions; the cheap samplers (FVSBN, NADE,
+# MADE) spend their arithmetic on matrix-vector products and elementwise updates, so count those too.
+_aten = torch.ops.aten
+_MORE_FLOP_FORMULAS = {_aten.mv: _matrix_vector_flops, _aten.mul: _elementwise_flops,
+                       _aten.mul_: _elementwise_flops, _aten.add: _elementwise_flops,
+                       _aten.add_: _elementwise_flops}
+
+
+def sampling_flops(model, n: int = 16) -> int:
+    """Floating-point operations of one model.sample(n): products (matrix, matrix-vector, convolution)
+    and elementwise multiplies and adds, counted by torch's FlopCounterMode; activations and copies
+    are not counted. Unlike seconds, the count does not depend on the machine or on its load."""
+    with FlopCounterMode(display=False, custom_mapping=_MORE_FLOP_FORMULAS) as counter, torch.no_grad():
+        model.sample(n)
+    return counter.get_total_flops()
 
 
 def _timed_sampling(model, n: int, quick: bool):

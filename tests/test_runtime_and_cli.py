@@ -88,6 +88,20 @@ def test_quick_benchmark_writes_one_table_per_dataset(tmp_path):
     assert "25/25 modes" in rows[1]["headline metric"] and rows[1]["test NLL (nats)"] == "none (implicit)"
 
 
+def test_sampling_flops_counts_every_product_and_update_of_a_sampler():
+    from course_utils.benchmark import sampling_flops
+    from course_utils.models.autoregressive import NADE
+    from course_utils.models.pixel_models import PixelCNN
+
+    # NADE draws each of its D pixels with one matrix-vector product (2nH), the update a += x_i W[:, i]
+    # (nH multiplies, nH adds) and a bias add (n): D n (4H + 1) in all, linear in n.
+    nade = NADE(NADE.Config(shape=(1, 4, 5), hidden=3))
+    assert sampling_flops(nade, 1) == 20 * (4 * 3 + 1)
+    assert sampling_flops(nade, 6) == 6 * sampling_flops(nade, 1)
+    # A PixelCNN step runs a layer stack per pixel: far more arithmetic than NADE's update.
+    assert sampling_flops(PixelCNN(), 2) > 10 * sampling_flops(NADE(), 2)
+
+
 def test_default_threads_leave_a_core_free(monkeypatch):
     from course_utils.runtime import default_threads
 
